@@ -1,0 +1,10 @@
+"""codejury: choose the LLM your team writes code with."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("codejury")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+source"
+
+__all__ = ["__version__"]

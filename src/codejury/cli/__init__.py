@@ -1,0 +1,57 @@
+"""Command-line root: the one place that turns a CodejuryError into a message and exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from codejury.errors import CodejuryError
+
+app = typer.Typer(
+    name="codejury",
+    help="Choose the LLM your team writes code with.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+def _register_commands() -> None:
+    # Each command group lives in its own module and adds itself to `app`.
+    from codejury.cli import compare, score  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors become a message on stderr and a non-zero exit code."""
+    _register_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except CodejuryError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted: finished work was saved; run the same command to resume.")
+        return 130
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        return 1
+    except Exception as exc:
+        # Usage errors arrive here in non-standalone mode. Typer may bundle its own click, so
+        # recognise them by shape rather than by one click's class.
+        show = getattr(exc, "show", None)
+        code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

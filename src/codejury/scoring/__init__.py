@@ -1,0 +1,1 @@
+"""Scoring: turning verdicts into metrics (pass@k, intervals, paired tests)."""

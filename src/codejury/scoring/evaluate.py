@@ -1,0 +1,350 @@
+"""Samples × tests → verdicts: scheduling, caching, resume and timeout retries.
+
+Each (sample, test set) pair is one job on a sandbox worker. Finished verdicts are written to
+the store's verdict cache as they arrive, so Ctrl-C loses only the jobs in flight and the
+next run with the same file picks up where this one stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from codejury.datasets.models import Benchmark
+from codejury.sandbox.jail import Isolation, Pool, SandboxConfig
+from codejury.sandbox.limits import Limits
+from codejury.scoring.execute import run_check, run_io
+from codejury.scoring.oracle import TaskOracle, prepare
+from codejury.scoring.samples import MAX_SOLUTION_BYTES, Sample, SampleSet
+from codejury.scoring.verdicts import PartVerdict
+from codejury.store.db import Store
+
+_FLUSH_EVERY_S = 0.5
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """How to score.
+
+    Attributes:
+        workers: Sandbox workers (one zygote each) — about one per core.
+        test_details: Run every input instead of stopping at the first failure.
+        retry_timeouts: Re-run each timed-out test set once, alone, after the others.
+        use_cache: Reuse cached verdicts of identical (solution, task, dataset, limits).
+        limits: Resource and time limits.
+        sandbox: How the sandbox is built.
+    """
+
+    workers: int = 2
+    test_details: bool = False
+    retry_timeouts: bool = True
+    use_cache: bool = True
+    limits: Limits = field(default_factory=Limits)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+
+
+@dataclass
+class SampleVerdict:
+    """Both verdicts of one sample."""
+
+    sample: Sample
+    parts: dict[str, PartVerdict]
+    cached: bool = False
+
+    def status(self, part: str) -> str | None:
+        """Status of ``part`` or None when the benchmark has no such test set."""
+        v = self.parts.get(part)
+        return v.status if v else None
+
+
+@dataclass
+class ScoreResult:
+    """What a scoring run produced."""
+
+    benchmark: Benchmark
+    verdicts: list[SampleVerdict]
+    isolation: Isolation
+    limits: Limits
+    wall_seconds: float
+    reference_seconds: float
+    cached: int
+    retried: int
+    interrupted: bool = False
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def parts_of(benchmark: Benchmark) -> tuple[str, ...]:
+    """The test sets a sample of ``benchmark`` is scored on."""
+    if benchmark.mode == "check":
+        return ("check",)
+    return ("base", "plus") if benchmark.has_plus else ("base",)
+
+
+def verdict_key(sample: Sample, benchmark: Benchmark, limits: Limits, test_details: bool) -> str:
+    """Cache key: the same solution on the same task, data and limits gets the same verdict."""
+    blob = "\0".join(
+        [
+            sample.solution_hash,
+            sample.task_id,
+            benchmark.id,
+            benchmark.content_hash,
+            limits.key(),
+            str(test_details),
+        ]
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class Scorer:
+    """Scores sample sets of one benchmark on a pool of sandbox workers."""
+
+    def __init__(
+        self,
+        benchmark: Benchmark,
+        options: ScoreOptions,
+        store: Store | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.benchmark = benchmark
+        self.options = options
+        self.store = store
+        self.progress = progress or (lambda _stage, _done, _total: None)
+
+    def _job(self, pool: Pool, oracle: TaskOracle, sample: Sample, part: str) -> PartVerdict:
+        opts = self.options
+        if len(sample.solution.encode("utf-8", "surrogatepass")) > MAX_SOLUTION_BYTES:
+            return PartVerdict("error", "solution larger than 1 MiB")
+        worker = pool.acquire()
+        try:
+            if part == "check":
+                assert oracle.check_cpu is not None
+                budget = opts.limits.input_limit(oracle.check_cpu)
+                verdict, _cpu = run_check(
+                    worker, sample.solution, oracle.problem, budget, opts.limits
+                )
+                return verdict
+            tests = oracle.base if part == "base" else oracle.plus
+            assert tests is not None
+            return run_io(
+                worker,
+                sample.solution,
+                oracle.problem,
+                self.benchmark.family,
+                tests,
+                opts.limits,
+                test_details=opts.test_details,
+            )
+        finally:
+            pool.release(worker)
+
+    def score(self, samples: SampleSet, run_id: str | None = None) -> ScoreResult:
+        """Score every sample; verdicts are cached and recorded under ``run_id`` as they finish."""
+        started = time.monotonic()
+        opts = self.options
+        parts = parts_of(self.benchmark)
+        keys = {
+            (s.task_id, s.index): verdict_key(s, self.benchmark, opts.limits, opts.test_details)
+            for s in samples.samples
+        }
+        cached: dict[str, dict[str, Any]] = {}
+        if self.store is not None and opts.use_cache:
+            cached = self.store.cached_verdicts(list(keys.values()))
+        results: dict[tuple[str, int], SampleVerdict] = {}
+        todo: list[Sample] = []
+        for s in samples.samples:
+            hit = cached.get(keys[(s.task_id, s.index)])
+            if hit is not None and all(p in hit for p in parts):
+                results[(s.task_id, s.index)] = SampleVerdict(
+                    s, {p: PartVerdict.from_dict(hit[p]) for p in parts}, cached=True
+                )
+            else:
+                todo.append(s)
+        n_cached = len(results)
+        pending_flush: list[SampleVerdict] = list(results.values()) if run_id else []
+        reference_seconds = 0.0
+        retried = 0
+        interrupted = False
+        with Pool(opts.workers, opts.sandbox, opts.limits) as pool:
+            assert pool.isolation is not None
+            if todo:
+                t0 = time.monotonic()
+                oracles = prepare(
+                    self.benchmark,
+                    [s.task_id for s in todo],
+                    pool,
+                    on_progress=lambda d, t: self.progress("reference", d, t),
+                )
+                reference_seconds = time.monotonic() - t0
+                jobs = self._plan(todo, parts, oracles)
+                try:
+                    self._run_jobs(pool, jobs, oracles, results, parts, keys, pending_flush, run_id)
+                    if opts.retry_timeouts:
+                        retried = self._retry_timeouts(
+                            pool, oracles, results, parts, keys, pending_flush, run_id
+                        )
+                except KeyboardInterrupt:
+                    interrupted = True
+                finally:
+                    self._flush(pending_flush, keys, run_id)
+            else:
+                self._flush(pending_flush, keys, run_id)
+            isolation = pool.isolation
+        verdicts = [
+            results[(s.task_id, s.index)]
+            for s in samples.samples
+            if (s.task_id, s.index) in results
+        ]
+        result = ScoreResult(
+            self.benchmark,
+            verdicts,
+            isolation,
+            opts.limits,
+            time.monotonic() - started,
+            reference_seconds,
+            n_cached,
+            retried,
+            interrupted,
+        )
+        if interrupted:
+            raise _Interrupted(result)
+        return result
+
+    def _plan(
+        self, todo: list[Sample], parts: tuple[str, ...], oracles: dict[str, TaskOracle]
+    ) -> list[tuple[Sample, str]]:
+        # Longest jobs first, so two workers do not end with one straggler each.
+        def cost(job: tuple[Sample, str]) -> float:
+            oracle = oracles[job[0].task_id]
+            tests = oracle.base if job[1] == "base" else oracle.plus
+            if tests is None:
+                return oracle.check_cpu or 0.0
+            return sum(tests.reference_cpu) + 0.0002 * len(tests.inputs)
+
+        jobs = [(s, p) for s in todo for p in parts]
+        jobs.sort(key=cost, reverse=True)
+        return jobs
+
+    def _run_jobs(
+        self,
+        pool: Pool,
+        jobs: list[tuple[Sample, str]],
+        oracles: dict[str, TaskOracle],
+        results: dict[tuple[str, int], SampleVerdict],
+        parts: tuple[str, ...],
+        keys: dict[tuple[str, int], str],
+        pending_flush: list[SampleVerdict],
+        run_id: str | None,
+    ) -> None:
+        partial: dict[tuple[str, int], dict[str, PartVerdict]] = {}
+        done = 0
+        last_flush = time.monotonic()
+        with ThreadPoolExecutor(max_workers=self.options.workers) as executor:
+            futures: dict[Future[PartVerdict], tuple[Sample, str]] = {
+                executor.submit(self._job, pool, oracles[s.task_id], s, p): (s, p) for s, p in jobs
+            }
+            not_done = set(futures)
+            try:
+                while not_done:
+                    finished, not_done = wait(
+                        not_done, timeout=_FLUSH_EVERY_S, return_when=FIRST_COMPLETED
+                    )
+                    for future in finished:
+                        sample, part = futures[future]
+                        key = (sample.task_id, sample.index)
+                        got = partial.setdefault(key, {})
+                        got[part] = future.result()
+                        done += 1
+                        if len(got) == len(parts):
+                            verdict = SampleVerdict(sample, partial.pop(key))
+                            results[key] = verdict
+                            pending_flush.append(verdict)
+                    self.progress("score", done, len(jobs))
+                    if time.monotonic() - last_flush >= _FLUSH_EVERY_S:
+                        self._flush(pending_flush, keys, run_id)
+                        last_flush = time.monotonic()
+            except KeyboardInterrupt:
+                for future in not_done:
+                    future.cancel()
+                raise
+
+    def _retry_timeouts(
+        self,
+        pool: Pool,
+        oracles: dict[str, TaskOracle],
+        results: dict[tuple[str, int], SampleVerdict],
+        parts: tuple[str, ...],
+        keys: dict[tuple[str, int], str],
+        pending_flush: list[SampleVerdict],
+        run_id: str | None,
+    ) -> int:
+        # A timeout can be the machine's fault (a burst of load), so each is run again alone —
+        # no other sample running — before it counts. Only the second verdict is kept.
+        retry = [
+            (v, p)
+            for v in results.values()
+            if not v.cached
+            for p in parts
+            if v.status(p) == "timeout"
+        ]
+        for i, (verdict, part) in enumerate(retry):
+            again = self._job(pool, oracles[verdict.sample.task_id], verdict.sample, part)
+            again.retried = True
+            verdict.parts[part] = again
+            pending_flush.append(verdict)
+            self.progress("retry", i + 1, len(retry))
+        return len(retry)
+
+    def _flush(
+        self, pending: list[SampleVerdict], keys: dict[tuple[str, int], str], run_id: str | None
+    ) -> None:
+        if self.store is None or not pending:
+            pending.clear()
+            return
+        from codejury.store.records import SampleRecord, VerdictRecord
+
+        fresh = [v for v in pending if not v.cached]
+        if fresh:
+            self.store.cache_verdicts(
+                {
+                    keys[(v.sample.task_id, v.sample.index)]: {
+                        p: pv.as_dict() for p, pv in v.parts.items()
+                    }
+                    for v in fresh
+                }
+            )
+        if run_id is not None:
+            self.store.add_samples(
+                run_id,
+                [
+                    SampleRecord(
+                        v.sample.task_id, v.sample.index, v.sample.solution, v.sample.solution_hash
+                    )
+                    for v in pending
+                ],
+            )
+            self.store.record_verdicts(
+                run_id,
+                [
+                    VerdictRecord(v.sample.task_id, v.sample.index, p, pv.status, pv.as_dict())
+                    for v in pending
+                    for p, pv in v.parts.items()
+                ],
+            )
+        pending.clear()
+
+
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl-C during scoring; carries what was finished (already saved)."""
+
+    def __init__(self, result: ScoreResult) -> None:
+        super().__init__("interrupted")
+        self.result = result
+
+
+ScoreInterrupted = _Interrupted
