@@ -151,7 +151,7 @@ def _confine_child(sock_fd: int, page_fd: int, policy: dict[str, Any], job: dict
 
 def _child_main(sock: socket.socket, page: mmap.mmap) -> None:
     sink = _Sink()
-    sys.stdout = sys.stderr = sink  # type: ignore[assignment]
+    sys.stdout = sys.stderr = sink
     sys.stdin = io.StringIO()
     namespace: dict[str, Any] = {}
     to_plain = wire.to_plain
