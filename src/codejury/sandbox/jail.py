@@ -29,6 +29,7 @@ from codejury.sandbox.limits import Limits
 
 _WORKER = Path(__file__).with_name("worker.py")
 _PAGE = struct.Struct("<q")
+_ENCODING = 1 << 40  # page flag: the child is encoding the output of the input in the low bits
 _POLL_S = 0.01
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 # A sleeping sample uses no CPU; elapsed-minus-queueing time catches it. This factor only
@@ -210,19 +211,25 @@ class Child:
         del self._buf[: wire.HEADER_SIZE + n]
         return data
 
-    def _receive(self, limits: Callable[[int], float], phase_index: bool) -> Any:
-        """Wait for the next message while enforcing the time limit of the running input.
+    def _receive(self, limits: Callable[[int], float], phase_index: bool, total: float) -> Any:
+        """Wait for the next message while enforcing the time limits.
+
+        The child writes the index of the input it runs into the shared page (with a flag
+        while it encodes that input's output, which is our time, not the sample's). The page
+        is writable by the sample, so it only attributes time; ``total`` bounds the whole
+        exchange whatever the page says.
 
         Args:
             limits: Time allowed for input i.
-            phase_index: Whether the shared page's index tells which input is running (run
-                phase) or a single limit applies (load phase, index 0).
+            phase_index: Whether the page tells which input runs (run phase) or a single
+                limit applies (load phase).
+            total: Time allowed for the whole exchange.
 
         Returns:
             A decoded message, or an :class:`Outcome` for timeout/eof/protocol.
         """
-        current: int | None = None  # no input observed yet
-        start = (0.0, 0.0, 0.0)
+        current: int | None = None  # page value last seen; None: nothing observed yet
+        start = first = self._clock.sample()
         last_check = 0.0
         while True:
             try:
@@ -234,19 +241,16 @@ class Child:
             now = time.monotonic()
             if now - last_check >= _POLL_S:
                 last_check = now
-                idx = _PAGE.unpack_from(self._page, 0)[0] if phase_index else 0
-                if idx != current:
-                    current, start = idx, self._clock.sample()
-                else:
-                    t, waited, cpu = self._clock.sample()
-                    limit = limits(current if current is not None else 0)
-                    effective = (t - start[0]) - (waited - start[1])
-                    if (
-                        effective > limit
-                        or cpu - start[2] > 2 * limit  # parallel threads burning CPU
-                        or t - start[0] > _WALL_FACTOR * limit + 5
-                    ):
-                        return Outcome("timeout", index=current if current is not None else 0)
+                raw = _PAGE.unpack_from(self._page, 0)[0] if phase_index else 0
+                sample = self._clock.sample()
+                index = raw & (_ENCODING - 1) if raw >= 0 else 0
+                if raw != current:
+                    current, start = raw, sample
+                limit = limits(index)
+                if raw >= 0 and raw & _ENCODING:
+                    limit = 2 * limit + 5.0  # encoding a huge output: ours, but still bounded
+                if _over(sample, start, limit) or _over(sample, first, total):
+                    return Outcome("timeout", index=index)
             ready, _, _ = select.select([self._sock], [], [], _POLL_S)
             if ready:
                 try:
@@ -264,7 +268,7 @@ class Child:
         """Execute the sample's module body; ``ok`` when it loaded."""
         if not self._send(wire.dumps(["load", code])):
             return Outcome("eof")
-        msg = self._receive(lambda _i: limit, phase_index=False)
+        msg = self._receive(lambda _i: limit, phase_index=False, total=limit)
         if isinstance(msg, Outcome):
             return msg
         if msg == ["loaded"]:
@@ -278,7 +282,8 @@ class Child:
         payload: bytes,
         n: int,
         limits: Sequence[float],
-        on_item: Callable[[int, bool, Any, float], bool],
+        on_item: Callable[[int, str, Any, float], bool],
+        total: float | None = None,
     ) -> Outcome:
         """Run a pre-encoded ``["run", entry, inputs]`` message and stream its results.
 
@@ -286,15 +291,23 @@ class Child:
             payload: The encoded run message (see :func:`run_payload`).
             n: Number of inputs in it.
             limits: Time limit of each input, seconds.
-            on_item: Called as ``on_item(i, ok, value_or_exception_name, cpu)`` for each
-                result in order; returning False stops the run (the child is then killed).
+            on_item: Called as ``on_item(i, tag, value, cpu)`` for each result in order, where
+                tag is ``r`` (value), ``e`` (value = exception type name), ``h`` (value =
+                digest of a large output) or ``hv`` (reference runs: value = [digest,
+                output or None when too large, is-floats, has-NaN]); returning
+                False stops the run (the child is then killed).
+            total: Time allowed for the whole run, whatever the per-input clocks say
+                (default: the sum of the limits plus 10 s).
         """
         self._page[: _PAGE.size] = _PAGE.pack(-1)
+        # Bounds the whole run even if the sample rewrites the page to reset per-input clocks.
+        if total is None:
+            total = sum(limits) + 10.0
         if not self._send(payload):
             return Outcome("eof")
         expected = 0
         while True:
-            msg = self._receive(lambda i: limits[i] if 0 <= i < n else limits[-1], True)
+            msg = self._receive(lambda i: limits[min(i, n - 1)] if n else 1.0, True, total)
             if isinstance(msg, Outcome):
                 msg.received = expected
                 if msg.kind == "timeout":
@@ -310,7 +323,7 @@ class Child:
                     expected += 1
                     if expected > n:
                         return Outcome("protocol", received=expected)
-                    if not on_item(expected - 1, tag == "r", value, float(cpu)):
+                    if not on_item(expected - 1, tag, value, float(cpu)):
                         return Outcome("stopped", received=expected)
             elif msg == ["done", n] and expected == n:
                 return Outcome("ok", received=n)
@@ -330,18 +343,54 @@ class Child:
         return self.exit_info
 
 
+def _over(now: tuple[float, float, float], since: tuple[float, float, float], limit: float) -> bool:
+    # Elapsed time minus time spent waiting for a CPU: what the sample used, load aside.
+    effective = (now[0] - since[0]) - (now[1] - since[1])
+    return (
+        effective > limit
+        or now[2] - since[2] > 2 * limit  # threads burning CPU in parallel
+        or now[0] - since[0] > _WALL_FACTOR * limit + 5  # raw wall time, last resort
+    )
+
+
 def _valid_item(item: Any, expected: int) -> bool:
     if type(item) is not list or len(item) != 4 or item[0] != expected:
         return False
     tag, value, cpu = item[1], item[2], item[3]
     if type(cpu) not in (int, float):
         return False
-    return tag == "r" or (tag == "e" and type(value) is str and len(value) <= 100)
+    if tag == "r":
+        return True
+    if tag in ("e", "h"):
+        return type(value) is str and len(value) <= 100
+    return tag == "hv" and type(value) is list and len(value) == 4 and type(value[0]) is str
 
 
-def run_payload(entry_point: str, inputs: Sequence[Sequence[Any]]) -> bytes:
-    """Encode the run message for ``inputs`` once; reuse it for every sample of a task."""
-    return wire.dumps(["run", entry_point, [wire.to_plain(list(args)) for args in inputs]])
+def encode_inputs(inputs: Sequence[Sequence[Any]]) -> bytes:
+    """Encode argument lists once; every sample of a task reuses the bytes."""
+    return wire.dumps([wire.to_plain(list(args)) for args in inputs])
+
+
+def run_payload(
+    entry_point: str,
+    inputs: Sequence[Sequence[Any]] | bytes,
+    *,
+    digest_min: int = 0,
+    both: bool = False,
+) -> bytes:
+    """The run message for ``inputs`` (argument lists, or bytes from :func:`encode_inputs`).
+
+    Args:
+        entry_point: Function to call.
+        inputs: The inputs.
+        digest_min: Outputs whose exact encoding is at least this many bytes come back as a
+            digest instead of a copy (0: always a copy).
+        both: Send large outputs as digest and copy (for reference runs).
+    """
+    encoded = inputs if isinstance(inputs, bytes) else encode_inputs(inputs)
+    head = wire.dumps(["run", entry_point])[:-1]
+    opts = wire.dumps(wire.to_plain({"digest_min": digest_min, "both": both}))
+    return head + b"," + encoded + b"," + opts + b"]"
 
 
 class Worker:

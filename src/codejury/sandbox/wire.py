@@ -19,12 +19,14 @@ quadratic in CPython (a sample could stall the judge with a million-digit int).
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import marshal
 import math
 import struct
 from typing import Any
 
-MAX_FRAME_BYTES = 64 << 20  # one message; larger frames are a protocol violation
+MAX_FRAME_BYTES = 1 << 30  # one message; larger frames are a protocol violation
 MAX_DEPTH = 200  # nesting depth of one value
 _JSON_INT_LIMIT = 1 << 53  # ints beyond this travel as hex, not decimal
 _HEADER = struct.Struct(">I")
@@ -193,6 +195,24 @@ def _tag(obj: dict[str, Any]) -> Any:
     if key == "o":
         return Opaque(v[:100])
     raise WireError(f"unknown tag {key!r}")
+
+
+def digest(value: Any) -> tuple[str, int] | None:
+    """Hash of ``value``'s exact encoding, or None when it is not exactly plain data.
+
+    ``marshal`` version 2 writes builtin types only (subclasses are refused), with no
+    back-references or interning marks, so equal digests mean the two values have the same
+    types and contents — and so compare equal, NaN aside. Large outputs cross the channel as
+    this digest instead of a copy; the judge falls back to full values on any mismatch.
+
+    Returns:
+        (hex digest, encoded length) or None.
+    """
+    try:
+        data = marshal.dumps(value, 2)
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+    return hashlib.blake2b(data, digest_size=16).hexdigest(), len(data)
 
 
 def _reject_constant(name: str) -> Any:

@@ -42,6 +42,16 @@ MBPP_OUTPUT_SET_EQ = frozenset(
 )
 
 
+_MBPP_SPECIAL = frozenset({"are_equivalent", "sum_div", "surface_Area", "digit_distance_nums"})
+
+
+def has_special_oracle(family: str, entry_point: str) -> bool:
+    """Whether a task is judged by something other than plain equality (plus tolerance)."""
+    if family == "humaneval":
+        return entry_point == "find_zero"
+    return entry_point in _MBPP_SPECIAL | MBPP_OUTPUT_SET_EQ | MBPP_OUTPUT_NOT_NONE
+
+
 def _pyramid_surface(base_edge: float, height: float) -> int:
     # Mbpp/581 accepts the reading where "height" is the pyramid's perpendicular height.
     slant = math.sqrt((base_edge / 2) ** 2 + height**2)
@@ -82,6 +92,11 @@ class Comparator:
     family: str
     entry_point: str
     atol: float
+
+    def note_exact(self, expected_is_floats: bool) -> None:
+        """Record an exact match decided elsewhere (by digest): only the atol state moves."""
+        if self.atol == 0 and expected_is_floats:
+            self.atol = 1e-6
 
     def matches(self, inp: Sequence[Any], out: Any, exp: Any) -> bool:
         """Whether ``out`` is accepted for input ``inp`` whose expected output is ``exp``."""

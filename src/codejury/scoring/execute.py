@@ -12,35 +12,8 @@ from codejury.errors import SandboxError
 from codejury.sandbox.jail import Outcome, Worker, run_payload
 from codejury.sandbox.limits import Limits
 from codejury.scoring.compare import Comparator
+from codejury.scoring.testset import ABSENT, DIGEST_MIN_BYTES, TestSet
 from codejury.scoring.verdicts import PartVerdict, from_exception, from_exit, from_outcome
-
-
-@dataclass(frozen=True)
-class TestSet:
-    """One test set of one problem, ready to send: inputs, their encoding, expectations.
-
-    Attributes:
-        inputs: Argument lists.
-        payload: The encoded run message (built once, reused for every sample).
-        expected: Expected outputs (decoded plain values), or None while computing them.
-        reference_cpu: The reference solution's CPU seconds per input.
-    """
-
-    inputs: Sequence[Sequence[Any]]
-    payload: bytes
-    expected: Sequence[Any] | None
-    reference_cpu: Sequence[float]
-
-    @classmethod
-    def build(
-        cls,
-        problem: Problem,
-        inputs: Sequence[Sequence[Any]],
-        expected: Sequence[Any] | None,
-        reference_cpu: Sequence[float],
-    ) -> TestSet:
-        """Encode ``inputs`` for ``problem``'s entry point."""
-        return cls(inputs, run_payload(problem.entry_point, inputs), expected, reference_cpu)
 
 
 def run_io(
@@ -57,38 +30,67 @@ def run_io(
 
     Stops at the first failing input (EvalPlus's default ``fast_check``) unless
     ``test_details`` is set, in which case wrong outputs and exceptions do not stop the run.
+    Large outputs come back as digests; if one does not prove equality, the whole test set
+    is run again with full copies (the outputs may still be equal, e.g. a set built in
+    another order), so the verdict never rests on a digest mismatch.
     """
     n = len(tests.inputs)
     if not solution.strip():
         return PartVerdict("no_code", "empty solution", None, n)
-    if tests.expected is None:
-        raise SandboxError("expected outputs are missing")
-    expected = tests.expected
+    verdict, undecided = _run_io_once(worker, solution, problem, family, tests, limits, test_details, tests.digests_allowed)
+    if undecided:
+        verdict, _ = _run_io_once(worker, solution, problem, family, tests, limits, test_details, False)
+    return verdict
+
+
+def _run_io_once(
+    worker: Worker,
+    solution: str,
+    problem: Problem,
+    family: str,
+    tests: TestSet,
+    limits: Limits,
+    test_details: bool,
+    digests: bool,
+) -> tuple[PartVerdict, bool]:
+    n = len(tests.inputs)
     input_limits = [limits.input_limit(t) for t in tests.reference_cpu]
     comparator = Comparator(family, problem.entry_point, problem.atol)
     first: list[PartVerdict] = []
+    undecided: list[int] = []
 
-    def on_item(i: int, ok: bool, value: Any, cpu: float) -> bool:
-        if ok and comparator.matches(tests.inputs[i], value, expected[i]):
+    def on_item(i: int, tag: str, value: Any, _cpu: float) -> bool:
+        if tag == "h":
+            equal, floats = tests.digest_matches(i, value)
+            if equal:
+                comparator.note_exact(floats)
+                return True
+            undecided.append(i)
+            return False
+        if tag == "r" and comparator.matches(tests.inputs[i], value, tests.value(i)):
             return True
         if not first:
             first.append(
-                PartVerdict("fail", "wrong output", i, n) if ok else from_exception(value, i, n)
+                PartVerdict("fail", "wrong output", i, n) if tag != "e" else from_exception(value, i, n)
             )
         return test_details
 
-    child = worker.spawn(cpu_seconds=limits.load_time_limit + sum(input_limits) + 1)
+    child = worker.spawn(cpu_seconds=limits.load_time_limit + limits.part_limit(input_limits) + 1)
     try:
         loaded = child.load(solution, limits.load_time_limit)
         if loaded.kind == "ok":
-            outcome = child.run(tests.payload, n, input_limits, on_item)
+            outcome = child.run(
+                tests.payload(digests), n, input_limits, on_item, total=limits.part_limit(input_limits)
+            )
         else:
             outcome = loaded
     finally:
         info = child.close()
+    if undecided and not first:
+        return PartVerdict("fail", "undecided"), True
     verdict = _finish(outcome, first, n, info)
     verdict.cpu = info.cpu
-    return verdict
+    return verdict, False
 
 
 def _finish(outcome: Outcome, first: list[PartVerdict], n: int, info: Any) -> PartVerdict:
@@ -102,9 +104,22 @@ def _finish(outcome: Outcome, first: list[PartVerdict], n: int, info: Any) -> Pa
     return from_exit(info, outcome.received if outcome.received < n else None, n)
 
 
-def run_reference(
-    worker: Worker, problem: Problem, inputs: Sequence[Sequence[Any]], limits: Limits
-) -> tuple[list[Any], list[float]]:
+@dataclass
+class Reference:
+    """The reference solution's results on one test set.
+
+    Attributes:
+        values: Outputs; a very large one is :data:`ABSENT` (kept as its digest only).
+        big: For each large output: [digest as the child computed it, is_floats, has_nan].
+        cpu: CPU seconds per input.
+    """
+
+    values: list[Any]
+    big: dict[int, list[Any]]
+    cpu: list[float]
+
+
+def run_reference(worker: Worker, problem: Problem, inputs: Sequence[Sequence[Any]]) -> Reference:
     """Run the canonical solution on ``inputs`` in the sandbox; its outputs are the oracle.
 
     Raises:
@@ -112,24 +127,29 @@ def run_reference(
             verdict may silently absorb.
     """
     n = len(inputs)
-    values: list[Any] = [None] * n
-    cpus: list[float] = [0.0] * n
+    ref = Reference([None] * n, {}, [0.0] * n)
     failure: list[str] = []
-    generous = [max(60.0, limits.min_time_limit)] * n
 
-    def on_item(i: int, ok: bool, value: Any, cpu: float) -> bool:
-        if not ok:
+    def on_item(i: int, tag: str, value: Any, cpu: float) -> bool:
+        if tag == "e":
             failure.append(f"input {i} raised {value}")
             return False
-        values[i], cpus[i] = value, cpu
+        if tag == "hv":
+            digest, value, floats, nan = value
+            ref.big[i] = [digest, bool(floats), bool(nan)]
+            if value is None:
+                value = ABSENT
+        elif tag != "r":
+            failure.append(f"input {i}: unexpected {tag}")
+            return False
+        ref.values[i], ref.cpu[i] = value, cpu
         return True
 
     child = worker.spawn(cpu_seconds=60.0 * max(n, 1))
     try:
         loaded = child.load(problem.reference_program, 60.0)
-        outcome = child.run(run_payload(problem.entry_point, inputs), n, generous, on_item)
-        if loaded.kind != "ok":
-            outcome = loaded
+        payload = run_payload(problem.entry_point, inputs, digest_min=DIGEST_MIN_BYTES, both=True)
+        outcome = child.run(payload, n, [60.0] * n, on_item) if loaded.kind == "ok" else loaded
     finally:
         child.close()
     if failure or outcome.kind != "ok":
@@ -138,7 +158,7 @@ def run_reference(
             f"the reference solution of {problem.task_id} failed in the sandbox: {why}",
             hint="this is a sandbox or dataset problem, not the sample's; please report it",
         )
-    return values, cpus
+    return ref
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,9 +214,9 @@ def run_check(
             raise SampleRaised("unproxyable argument") from exc
         got: list[tuple[bool, Any]] = []
 
-        def on_item(_i: int, ok: bool, value: Any, cpu: float) -> bool:
+        def on_item(_i: int, tag: str, value: Any, cpu: float) -> bool:
             used[0] += cpu
-            got.append((ok, value))
+            got.append((tag == "r", value))
             return True
 
         remaining = max(budget - used[0], 0.05)
