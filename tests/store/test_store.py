@@ -24,7 +24,6 @@ from codejury.store import (
     VerdictRecord,
     database_url,
     migrate,
-    verdict_cache_key,
 )
 from codejury.store import db as store_db
 from codejury.store import migrations as store_migrations
@@ -345,23 +344,6 @@ def test_cache_is_shared_across_store_handles(db_path: Path) -> None:
         writer.cache_verdicts({"k": {"plus": "pass"}})
     with Store.open(db_path) as reader:
         assert reader.cached_verdicts(["k"]) == {"k": {"plus": "pass"}}
-
-
-def test_verdict_cache_key_is_canonical() -> None:
-    key = verdict_cache_key(
-        solution="def f(): pass", task_id="HumanEval/0", dataset_hash="h", limits={"a": 1, "b": 2}
-    )
-    same = verdict_cache_key(
-        solution="def f(): pass", task_id="HumanEval/0", dataset_hash="h", limits={"b": 2, "a": 1}
-    )
-    other = verdict_cache_key(
-        solution="def f(): pass", task_id="HumanEval/0", dataset_hash="h", limits={"a": 1, "b": 3}
-    )
-    assert key == same != other
-    assert len(key) == 64
-
-
-# -- failures and concurrency -----------------------------------------------------------------
 
 
 def test_not_a_database_names_the_file(tmp_path: Path) -> None:

@@ -24,6 +24,9 @@ from codejury.scoring.verdicts import PartVerdict
 from codejury.store.db import Store
 
 _FLUSH_EVERY_S = 0.5
+# Bump when a change to the sandbox or the comparison can change a verdict: old cached
+# verdicts then stop matching instead of being served.
+ENGINE_VERSION = "1"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from codejury.store.records import (
     RunRecord,
     SampleRecord,
     VerdictRecord,
-    verdict_cache_key,
 )
 
 __all__ = [
@@ -37,5 +36,4 @@ __all__ = [
     "VerdictRecord",
     "database_url",
     "migrate",
-    "verdict_cache_key",
 ]

@@ -515,7 +515,7 @@ class Store:
         """Look up cached verdicts.
 
         Args:
-            keys: Cache keys (see :func:`codejury.store.records.verdict_cache_key`).
+            keys: Cache keys (built by the scorer: :func:`codejury.scoring.evaluate.verdict_key`).
 
         Returns:
             The cached value of every key found; missing keys are absent.

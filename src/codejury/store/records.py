@@ -6,9 +6,6 @@ Records are frozen dataclasses of plain values (JSON-compatible dicts, strings, 
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,30 +82,3 @@ class VerdictRecord:
     part: str
     status: str
     detail: dict[str, Any]
-
-
-def verdict_cache_key(
-    *, solution: str, task_id: str, dataset_hash: str | None, limits: Mapping[str, Any]
-) -> str:
-    """Key under which the verdicts of one solution on one task are cached.
-
-    Args:
-        solution: The exact code that was run.
-        task_id: The task it was run against.
-        dataset_hash: Content hash of the dataset the task came from.
-        limits: Everything else that can change a verdict: time and memory limits, and the
-            version of the comparison/sandbox code if verdicts may differ between versions.
-
-    Returns:
-        A sha256 hex digest, stable across processes and platforms.
-    """
-    # Canonical JSON (sorted keys, no whitespace) so equal inputs give equal keys no matter
-    # how the caller ordered its limits mapping.
-    document = {
-        "solution": solution,
-        "task_id": task_id,
-        "dataset_hash": dataset_hash,
-        "limits": dict(limits),
-    }
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
