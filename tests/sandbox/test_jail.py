@@ -108,7 +108,15 @@ def test_isolation_report_describes_the_layers(pool: Pool) -> None:
     assert iso.setuid == (os.geteuid() == 0)
     assert all(isinstance(w, str) and w for w in iso.warnings)
     d = iso.as_dict()
-    assert set(d) == {"level", "namespaces", "landlock_abi", "seccomp", "setuid", "python", "warnings"}
+    assert set(d) == {
+        "level",
+        "namespaces",
+        "landlock_abi",
+        "seccomp",
+        "setuid",
+        "python",
+        "warnings",
+    }
     assert d["namespaces"] == list(iso.namespaces)
     assert "seccomp=on" in iso.describe() and iso.level in iso.describe()
     # Every layer missing from the report comes with a warning (never silently).
@@ -166,7 +174,9 @@ def test_non_callable_entry_point_is_noentry(worker: Worker) -> None:
 
 
 def test_print_output_is_swallowed(worker: Worker) -> None:
-    code = "import sys\ndef f():\n    print('x' * 100000)\n    sys.stderr.write('y')\n    return 7\n"
+    code = (
+        "import sys\ndef f():\n    print('x' * 100000)\n    sys.stderr.write('y')\n    return 7\n"
+    )
     outcome, got, _c, _t = run_code(worker, code, [[]])
     assert outcome.kind == "ok" and got.values == [7]
 
@@ -271,7 +281,9 @@ def test_each_input_has_its_own_limit(worker: Worker) -> None:
 
 def test_timeout_names_the_input_that_ran_out(worker: Worker) -> None:
     code = "import time\ndef f(s):\n    time.sleep(s)\n    return s\n"
-    outcome, got, _c, elapsed = run_code(worker, code, [[0.0], [0.05], [30.0], [0.0]], [1.0, 1.0, 0.3, 1.0])
+    outcome, got, _c, elapsed = run_code(
+        worker, code, [[0.0], [0.05], [30.0], [0.0]], [1.0, 1.0, 0.3, 1.0]
+    )
     assert outcome.kind == "timeout" and outcome.index == 2
     assert got.values == [0.0, 0.05]  # what finished before the hang still arrives
     assert elapsed < 3.0
@@ -369,7 +381,9 @@ def _alive(pid: int) -> bool:
 
 
 def _sandbox_uid_pids() -> set[int]:
-    out = subprocess.run(["ps", "-eo", "pid=,uid=,stat="], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ps", "-eo", "pid=,uid=,stat="], capture_output=True, text=True, check=True
+    )
     pids = set()
     for line in out.stdout.splitlines():
         pid, uid, stat = line.split()
@@ -379,7 +393,9 @@ def _sandbox_uid_pids() -> set[int]:
 
 
 def _zygotes_of_this_process() -> set[int]:
-    out = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True, check=True
+    )
     found = set()
     for line in out.stdout.splitlines():
         pid, ppid, args = line.split(None, 2)

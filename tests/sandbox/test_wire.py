@@ -38,8 +38,10 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
-        return list(a) == list(b) and all(same(k, kb) for k, kb in zip(a, b, strict=True)) and all(
-            same(a[k], b[k]) for k in a
+        return (
+            list(a) == list(b)
+            and all(same(k, kb) for k, kb in zip(a, b, strict=True))
+            and all(same(a[k], b[k]) for k in a)
         )
     if isinstance(a, set | frozenset):
         # Members are hashable plain values; equal sets of exact-typed members compare equal
@@ -87,7 +89,7 @@ PLAIN_VALUES = [
     pytest.param([10**400, -1], id="list-with-huge-int"),
     pytest.param((1, (2, (3, [4, {5}]))), id="nested-tuples"),
     pytest.param({(1, 2): [3.5], "k": {"inner": (None,)}}, id="dict-tuple-key"),
-    pytest.param({1: "a", 1.5: "b", None: "c", True: "d"} | {"z": 0}, id="dict-scalar-keys"),
+    pytest.param({1: "a", 1.5: "b", None: "c", False: "d", -(2**60): "e"}, id="dict-scalar-keys"),
     pytest.param({"t": [1], "d": "x", "o": "y", "i": "0x10"}, id="dict-keys-that-look-like-tags"),
     pytest.param({frozenset({1, 2}), (3, "x")}, id="set-of-hashables"),
     pytest.param(frozenset({(1,), "a"}), id="frozenset"),
@@ -125,7 +127,10 @@ def test_big_ints_travel_as_hex_not_decimal(value: int) -> None:
 
 
 def test_ints_below_2_53_stay_plain_json_numbers() -> None:
-    assert wire.dumps(wire.to_plain([2**53 - 1, -(2**53) + 1])) == b"[9007199254740991,-9007199254740991]"
+    assert (
+        wire.dumps(wire.to_plain([2**53 - 1, -(2**53) + 1]))
+        == b"[9007199254740991,-9007199254740991]"
+    )
 
 
 @pytest.mark.parametrize(
@@ -215,7 +220,9 @@ class MyBytes(bytes):
     [
         pytest.param(Color.RED, 3, id="IntEnum"),
         pytest.param(Point(1, 2), (1, 2), id="namedtuple"),
-        pytest.param(collections.OrderedDict([("b", 1), ("a", 2)]), {"b": 1, "a": 2}, id="OrderedDict"),
+        pytest.param(
+            collections.OrderedDict([("b", 1), ("a", 2)]), {"b": 1, "a": 2}, id="OrderedDict"
+        ),
         pytest.param(collections.defaultdict(int, {"x": 1}), {"x": 1}, id="defaultdict"),
         pytest.param(collections.Counter("aab"), {"a": 2, "b": 1}, id="Counter"),
         pytest.param(LyingInt(5), 5, id="int-with-lying-eq-and-int"),
@@ -281,7 +288,7 @@ def test_opaque_is_equal_to_nothing_not_even_itself() -> None:
     got = roundtrip(AlwaysEqual())
     assert isinstance(got, wire.Opaque)
     for other in (got, AlwaysEqual(), None, 0, "", [], wire.Opaque("AlwaysEqual")):
-        assert not (got == other)
+        assert got != other
         assert got != other
     # The judge only ever holds the Opaque (never the sample's AlwaysEqual), and it is always
     # the left operand of the comparator's ``out == exp``, so Opaque.__eq__ decides.
@@ -380,5 +387,8 @@ def test_strict_decoding_rejects_malformed_frames(data: bytes) -> None:
 def test_valid_tags_decode() -> None:
     data = b'[{"t":[1,2]},{"s":[1]},{"z":[2]},{"d":[["k",{"f":"inf"}]]},{"c":[0,1]},{"i":"-0x10"},{"b":"AA=="},{"y":"AQ=="},{"o":"Foo"}]'
     got = wire.loads(data)
-    assert same(got[:8], [(1, 2), {1}, frozenset({2}), {"k": math.inf}, 1j, -16, b"\x00", bytearray(b"\x01")])
+    assert same(
+        got[:8],
+        [(1, 2), {1}, frozenset({2}), {"k": math.inf}, 1j, -16, b"\x00", bytearray(b"\x01")],
+    )
     assert isinstance(got[8], wire.Opaque) and got[8].type_name == "Foo"

@@ -105,7 +105,16 @@ CASES: list[tuple[str, str, str, float, list[Any], Any, Any, bool]] = [
     ("sum-div-in-humaneval", "humaneval", "sum_div", 0, [8], 0, 7, False),
     # --- Mbpp/164 are_equivalent: every answer passes ---------------------------------------
     ("are-equivalent-anything", "mbpp", "are_equivalent", 0, [36, 57], "garbage", False, True),
-    ("are-equivalent-in-humaneval", "humaneval", "are_equivalent", 0, [36, 57], "garbage", False, False),
+    (
+        "are-equivalent-in-humaneval",
+        "humaneval",
+        "are_equivalent",
+        0,
+        [36, 57],
+        "garbage",
+        False,
+        False,
+    ),
     # --- Mbpp/581 surface_Area: the perpendicular-height reading ----------------------------
     # round(3**2 + 2 * 3 * sqrt(1.5**2 + 4**2)) = round(34.63...) = 35
     ("surface-area-reference", "mbpp", "surface_Area", 0, [3, 4], 33, 33, True),
@@ -126,7 +135,16 @@ CASES: list[tuple[str, str, str, float, list[Any], Any, Any, bool]] = [
     # set() of unhashable members raises: a fail even when out == exp exactly
     ("set-eq-unhashable", "mbpp", "common_in_nested_lists", 0, [], [[1]], [[1]], False),
     # not-equal as sets, but floats in the same order are close: the atol branch still runs
-    ("set-eq-floats-close", "mbpp", "intersection_array", 0, [], [1.0000001, 2.0], [1.0, 2.0], True),
+    (
+        "set-eq-floats-close",
+        "mbpp",
+        "intersection_array",
+        0,
+        [],
+        [1.0000001, 2.0],
+        [1.0, 2.0],
+        True,
+    ),
     ("set-eq-is-mbpp-only", "humaneval", "similar_elements", 0, [], [4, 3], [3, 4], False),
     # --- not-None tasks: the reference kept only whether it returned something --------------
     ("not-none-some-value", "mbpp", "check_str", 0, ["a"], "match", True, True),
@@ -206,7 +224,9 @@ SEQUENCES: list[tuple[str, float, list[tuple[Any, Any, bool]]]] = [
 @pytest.mark.parametrize(
     ("atol", "steps"), [pytest.param(a, s, id=name) for name, a, s in SEQUENCES]
 )
-def test_atol_state_carries_over_within_one_run(atol: float, steps: list[tuple[Any, Any, bool]]) -> None:
+def test_atol_state_carries_over_within_one_run(
+    atol: float, steps: list[tuple[Any, Any, bool]]
+) -> None:
     comparator = Comparator("humaneval", "f", atol)
     got = [comparator.matches([], out, exp) for out, exp, _ in steps]
     assert got == [want for _, _, want in steps]

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become a message on stderr and a non-zero exit code."""
     _register_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
     except CodejuryError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         if exc.hint:
@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             show()
             return code
         raise
-    return 0
+    if rv == 130:  # typer turns Ctrl-C into exit code 130 in non-standalone mode
+        err_console.print("interrupted: finished work was saved; run the same command to resume.")
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from codejury.cli import app, err_console
-from codejury.datasets import BENCHMARK_IDS, load_benchmark
+from codejury.datasets import BENCHMARK_IDS, Benchmark, load_benchmark
 from codejury.errors import ConfigError
 from codejury.sandbox.jail import SandboxConfig
 from codejury.sandbox.limits import Limits
@@ -98,8 +98,13 @@ def score(
     if canonical:
         samples = _canonical_file(bench)
     assert samples is not None
-    sample_set = read_samples(samples, bench)
+    try:
+        sample_set = read_samples(samples, bench)
+    finally:
+        if canonical:
+            samples.unlink(missing_ok=True)
     out_path = output or _default_output(samples, canonical, bench.id)
+    _check_writable(out_path)
     options = ScoreOptions(
         workers=workers or (os.cpu_count() or 1),
         test_details=test_details,
@@ -108,15 +113,16 @@ def score(
         sandbox=SandboxConfig(allow_degraded=unsafe_sandbox),
     )
     spec: dict[str, Any] = {
-        "samples": str(samples),
+        "samples": "(canonical solutions)" if canonical else str(samples),
         "benchmark": bench.id,
         "workers": options.workers,
         "test_details": test_details,
         "canonical": canonical,
     }
-    console = Console(stderr=True)
     for w in sample_set.warnings[:20]:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if len(sample_set.warnings) > 20:
+        err_console.print(f"[yellow]warning:[/] ... and {len(sample_set.warnings) - 20} more")
     with Store.open(db) as store:
         run_id = store.create_run(
             kind="score",
@@ -125,47 +131,72 @@ def score(
             spec=spec,
             environment={"sandbox_python": options.sandbox.interpreter},
         )
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=as_json,
-        ) as progress:
-            bars: dict[str, Any] = {}
-
-            def report(stage: str, done: int, total: int) -> None:
-                if stage not in bars:
-                    bars[stage] = progress.add_task(_STAGES.get(stage, stage), total=total)
-                progress.update(bars[stage], completed=done, total=total)
-
+        status, summ = "failed", None
+        try:
+            result = _score_with_progress(bench, options, store, sample_set, run_id, as_json)
+            summ = summary(result, sample_set.missing_tasks)
+            document = evalplus_results(result, sample_set.missing_tasks, spec | {"run_id": run_id})
             try:
-                result = Scorer(bench, options, store, report).score(sample_set, run_id)
-            except ScoreInterrupted as stop:
-                store.finish_run(
-                    run_id,
-                    status="interrupted",
-                    summary=summary(stop.result, sample_set.missing_tasks),
-                )
-                raise KeyboardInterrupt from None
-            except BaseException:
-                store.finish_run(run_id, status="failed", summary=None)
-                raise
-        document = evalplus_results(result, sample_set.missing_tasks, spec | {"run_id": run_id})
-        write_json(out_path, document)
-        store.finish_run(run_id, status="finished", summary=document["codejury"]["summary"])
+                write_json(out_path, document)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot write results to {out_path}: {exc.strerror or exc}",
+                    hint=f"the verdicts are saved in the store (run {run_id[:12]}); rerun with another --output",
+                ) from exc
+            status = "finished"
+        except ScoreInterrupted as stop:
+            status, summ = "interrupted", summary(stop.result, sample_set.missing_tasks)
+            raise typer.Exit(130) from None
+        finally:
+            store.finish_run(run_id, status=status, summary=summ)
     if as_json:
-        typer.echo(
-            json.dumps(
-                document["codejury"]["summary"] | {"run_id": run_id, "output": str(out_path)}
-            )
-        )
+        typer.echo(json.dumps(summ | {"run_id": run_id, "output": str(out_path)}))
     else:
-        _print_summary(
-            Console(), result, sample_set, document["codejury"]["summary"], out_path, run_id
+        _print_summary(Console(), result, summ, out_path, run_id)
+
+
+def _score_with_progress(
+    bench: Benchmark,
+    options: ScoreOptions,
+    store: Store,
+    sample_set: SampleSet,
+    run_id: str,
+    quiet: bool,
+) -> ScoreResult:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        bars: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in bars:
+                bars[stage] = progress.add_task(_STAGES.get(stage, stage), total=total)
+            progress.update(bars[stage], completed=done, total=total)
+
+        return Scorer(bench, options, store, report).score(sample_set, run_id)
+
+
+def _check_writable(path: Path) -> None:
+    # Fail before scoring, not after minutes of work.
+    if path.is_dir():
+        raise ConfigError(
+            f"--output {path} is a directory", hint="give a file name, e.g. results.json"
         )
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"--output {path}: cannot create {parent}: {exc.strerror or exc}"
+        ) from exc
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"--output {path}: directory {parent} is not writable")
 
 
 def _canonical_file(bench: Any) -> Path:
@@ -189,7 +220,6 @@ def _default_output(samples: Path, canonical: bool, bench_id: str) -> Path:
 def _print_summary(
     console: Console,
     result: ScoreResult,
-    samples: SampleSet,
     summ: dict[str, Any],
     out_path: Path,
     run_id: str,

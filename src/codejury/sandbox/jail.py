@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import re
 import select
 import socket
 import struct
@@ -135,11 +136,16 @@ def _isolation(report: dict[str, Any]) -> Isolation:
 
 @dataclass(frozen=True)
 class ExitInfo:
-    """How a child ended, from the zygote's wait4."""
+    """How a child ended, from the zygote's wait4.
+
+    ``killed_by_judge`` is True when the child was still running when the judge ended it
+    (after it stopped early, timed out, or closed its channel while running).
+    """
 
     signal: int | None
     exit: int | None
     cpu: float
+    killed_by_judge: bool = False
 
 
 @dataclass
@@ -201,39 +207,38 @@ class Child:
             return False
         return True
 
-    def _next_frame(self) -> bytes | None:
+    def _next_frame(self, max_frame: int, max_containers: int) -> bytes | None:
         if len(self._buf) < wire.HEADER_SIZE:
             return None
         n = wire.frame_length(bytes(self._buf[: wire.HEADER_SIZE]))
+        if n > max_frame:
+            raise wire.WireError(f"frame of {n} bytes over this exchange's cap of {max_frame}")
         if len(self._buf) < wire.HEADER_SIZE + n:
             return None
         data = bytes(self._buf[wire.HEADER_SIZE : wire.HEADER_SIZE + n])
         del self._buf[: wire.HEADER_SIZE + n]
+        # A few bytes of JSON ("[]," or '{"s":[]}') become a ~60-200-byte Python object: cap
+        # the containers of a frame before decoding, so a sample cannot make the judge's
+        # memory balloon 20-30x over the bytes it sent.
+        if data.count(b"[") + data.count(b"{") > max_containers:
+            raise wire.WireError("too many containers in one frame")
         return data
 
-    def _receive(self, limits: Callable[[int], float], phase_index: bool, total: float) -> Any:
+    def _receive(self, clock: _RunClock, limits: Callable[[int], float], total: float) -> Any:
         """Wait for the next message while enforcing the time limits.
 
-        The child writes the index of the input it runs into the shared page (with a flag
-        while it encodes that input's output, which is our time, not the sample's). The page
-        is writable by the sample, so it only attributes time; ``total`` bounds the whole
-        exchange whatever the page says.
-
         Args:
+            clock: The exchange's clock state (kept across messages of one run).
             limits: Time allowed for input i.
-            phase_index: Whether the page tells which input runs (run phase) or a single
-                limit applies (load phase).
-            total: Time allowed for the whole exchange.
+            total: Time allowed for the whole exchange, whatever the page says.
 
         Returns:
             A decoded message, or an :class:`Outcome` for timeout/eof/protocol.
         """
-        current: int | None = None  # page value last seen; None: nothing observed yet
-        start = first = self._clock.sample()
         last_check = 0.0
         while True:
             try:
-                data = self._next_frame()
+                data = self._next_frame(clock.max_frame, clock.max_containers)
                 if data is not None:
                     return wire.loads(data)
             except wire.WireError:
@@ -241,16 +246,14 @@ class Child:
             now = time.monotonic()
             if now - last_check >= _POLL_S:
                 last_check = now
-                raw = _PAGE.unpack_from(self._page, 0)[0] if phase_index else 0
                 sample = self._clock.sample()
-                index = raw & (_ENCODING - 1) if raw >= 0 else 0
-                if raw != current:
-                    current, start = raw, sample
-                limit = limits(index)
-                if raw >= 0 and raw & _ENCODING:
+                raw = _PAGE.unpack_from(self._page, 0)[0] if clock.n else -1
+                clock.observe(raw, sample)
+                limit = limits(max(clock.index, 0))
+                if clock.encoding:
                     limit = 2 * limit + 5.0  # encoding a huge output: ours, but still bounded
-                if _over(sample, start, limit) or _over(sample, first, total):
-                    return Outcome("timeout", index=index)
+                if _over(sample, clock.since, limit) or _over(sample, clock.first, total):
+                    return Outcome("timeout", index=max(clock.index, 0))
             ready, _, _ = select.select([self._sock], [], [], _POLL_S)
             if ready:
                 try:
@@ -260,7 +263,7 @@ class Child:
                 if not chunk:
                     return Outcome("eof")
                 self._buf += chunk
-                if len(self._buf) > wire.MAX_FRAME_BYTES + wire.HEADER_SIZE:
+                if len(self._buf) > clock.max_frame + wire.HEADER_SIZE:
                     return Outcome("protocol")
 
     # -- operations ----------------------------------------------------------------------
@@ -268,13 +271,14 @@ class Child:
         """Execute the sample's module body; ``ok`` when it loaded."""
         if not self._send(wire.dumps(["load", code])):
             return Outcome("eof")
-        msg = self._receive(lambda _i: limit, phase_index=False, total=limit)
+        clock = _RunClock(0, self._clock.sample(), 1 << 20, 10_000)
+        msg = self._receive(clock, lambda _i: limit, total=limit)
         if isinstance(msg, Outcome):
             return msg
         if msg == ["loaded"]:
             return Outcome("ok")
         if isinstance(msg, list) and len(msg) == 2 and msg[0] == "exc" and type(msg[1]) is str:
-            return Outcome("exc", name=msg[1][:100])
+            return Outcome("exc", name=exception_name(msg[1]))
         return Outcome("protocol")
 
     def run(
@@ -284,8 +288,9 @@ class Child:
         limits: Sequence[float],
         on_item: Callable[[int, str, Any, float], bool],
         total: float | None = None,
+        max_frame: int = 64 << 20,
     ) -> Outcome:
-        """Run a pre-encoded ``["run", entry, inputs]`` message and stream its results.
+        """Run a pre-encoded ``["run", entry, inputs, opts]`` message and stream its results.
 
         Args:
             payload: The encoded run message (see :func:`run_payload`).
@@ -298,16 +303,19 @@ class Child:
                 False stops the run (the child is then killed).
             total: Time allowed for the whole run, whatever the per-input clocks say
                 (default: the sum of the limits plus 10 s).
+            max_frame: Largest message accepted from the child. The default suits runs
+                whose large outputs travel as digests; full copies need a larger cap.
         """
         self._page[: _PAGE.size] = _PAGE.pack(-1)
-        # Bounds the whole run even if the sample rewrites the page to reset per-input clocks.
+        # Bounds the whole run even if the sample plays with the page.
         if total is None:
             total = sum(limits) + 10.0
         if not self._send(payload):
             return Outcome("eof")
+        clock = _RunClock(n, self._clock.sample(), max_frame, max(max_frame // 32, 10_000))
         expected = 0
         while True:
-            msg = self._receive(lambda i: limits[min(i, n - 1)] if n else 1.0, True, total)
+            msg = self._receive(clock, lambda i: limits[min(i, n - 1)] if n else 1.0, total)
             if isinstance(msg, Outcome):
                 msg.received = expected
                 if msg.kind == "timeout":
@@ -320,6 +328,8 @@ class Child:
                     if not _valid_item(item, expected):
                         return Outcome("protocol", received=expected)
                     _i, tag, value, cpu = item
+                    if tag == "e":
+                        value = exception_name(value)
                     expected += 1
                     if expected > n:
                         return Outcome("protocol", received=expected)
@@ -343,6 +353,44 @@ class Child:
         return self.exit_info
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+def exception_name(name: str) -> str:
+    """An exception type name fit to print: the class name can be any string a sample chose."""
+    return name if _IDENTIFIER.fullmatch(name) else "UnprintableException"
+
+
+class _RunClock:
+    """Which input the child is on, and since when — trusted only as far as it is monotonic.
+
+    The child writes the index of the input it runs into a page the sample can also write.
+    The judge therefore starts a new per-input clock only when the index moves *forward*
+    (below n), and allows the encoding phase of an input once; any other page value leaves
+    the running clock alone, so rewriting the page never resets a limit.
+    """
+
+    def __init__(
+        self, n: int, start: tuple[float, float, float], max_frame: int, max_containers: int
+    ):
+        self.n = n
+        self.first = self.since = start
+        self.index = -1
+        self.encoding = False
+        self.max_frame = max_frame
+        self.max_containers = max_containers
+
+    def observe(self, raw: int, now: tuple[float, float, float]) -> None:
+        """Account for the page value ``raw`` seen at time ``now``."""
+        if raw < 0:
+            return
+        index, encoding = raw & (_ENCODING - 1), bool(raw & _ENCODING)
+        if self.index < index < self.n:
+            self.index, self.encoding, self.since = index, encoding, now
+        elif index == self.index and encoding and not self.encoding:
+            self.encoding, self.since = True, now
+
+
 def _over(now: tuple[float, float, float], since: tuple[float, float, float], limit: float) -> bool:
     # Elapsed time minus time spent waiting for a CPU: what the sample used, load aside.
     effective = (now[0] - since[0]) - (now[1] - since[1])
@@ -362,7 +410,7 @@ def _valid_item(item: Any, expected: int) -> bool:
     if tag == "r":
         return True
     if tag in ("e", "h"):
-        return type(value) is str and len(value) <= 100
+        return type(value) is str and len(value) <= 200
     return tag == "hv" and type(value) is list and len(value) == 4 and type(value[0]) is str
 
 
@@ -512,7 +560,12 @@ class Worker:
         """Kill child ``pid`` and wait for it (the zygote is its parent)."""
         reply = self._request(["reap", pid])
         info = reply[2] if reply and reply[0] == "reaped" else {}
-        return ExitInfo(info.get("signal"), info.get("exit"), float(info.get("cpu", 0.0)))
+        return ExitInfo(
+            info.get("signal"),
+            info.get("exit"),
+            float(info.get("cpu", 0.0)),
+            bool(info.get("killed_by_judge", False)),
+        )
 
     def close(self) -> None:
         """Stop the zygote; its pid namespace and every process in it die with it."""

@@ -33,6 +33,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -99,6 +100,8 @@ def _recv(sock: socket.socket) -> Any:
 def _confine_child(sock_fd: int, page_fd: int, policy: dict[str, Any], job: dict[str, Any]) -> None:
     limits = job["limits"]
     confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
+    # As seen from here (0 inside the sandbox pid namespace, whose parent is outside it).
+    parent = os.getppid()
     os.setsid()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGALRM):
         signal.signal(sig, signal.SIG_DFL)
@@ -148,6 +151,11 @@ def _confine_child(sock_fd: int, page_fd: int, policy: dict[str, Any], job: dict
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+        # Changing credentials clears the parent-death signal: set it again, and make sure
+        # the zygote did not die in between (we would have missed the signal).
+        confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(71)
     if _SECCOMP is not None:
         confine.seccomp_install(_SECCOMP)
 
@@ -235,7 +243,9 @@ def _has_nan(v: Any) -> bool:
     return False  # not a container of floats
 
 
-def _result_item(i: int, out: Any, cpu: float, digest_min: int, both: bool, to_plain: Any) -> list[Any]:
+def _result_item(
+    i: int, out: Any, cpu: float, digest_min: int, both: bool, to_plain: Any
+) -> list[Any]:
     # Large outputs travel as a digest of their exact encoding ("h"); the judge compares it
     # with the reference's. Reference runs (``both``) also send the value when it is not too
     # large, and the facts the judge needs without it: is it floats, does it hold a NaN.
@@ -270,7 +280,15 @@ _SECCOMP: bytes | None = None
 
 
 def _zygote(ctrl: socket.socket, policy: dict[str, Any]) -> None:
-    counter = 0
+    work_root = tempfile.mkdtemp(prefix=f"codejury-{policy['uid']}-")
+    os.chmod(work_root, 0o711)  # the slot uid may enter it, not list it
+    try:
+        _serve(ctrl, policy, work_root)
+    finally:
+        shutil.rmtree(work_root, ignore_errors=True)
+
+
+def _serve(ctrl: socket.socket, policy: dict[str, Any], work_root: str) -> None:
     workdirs: dict[int, str] = {}
     while True:
         try:
@@ -290,9 +308,9 @@ def _zygote(ctrl: socket.socket, policy: dict[str, Any]) -> None:
                 continue
             workdir = None
             if job.get("writable"):
-                counter += 1
-                workdir = f"/tmp/codejury-{policy['uid']}-{counter}"
-                os.mkdir(workdir, 0o700)
+                # Unpredictable names under this zygote's own directory: a stale or planted
+                # path can neither collide with nor redirect a sample's work dir.
+                workdir = tempfile.mkdtemp(prefix="s", dir=work_root)
                 if policy["setuid"]:
                     os.chown(workdir, int(policy["uid"]), int(policy["uid"]))
             job["workdir"] = workdir
@@ -308,15 +326,16 @@ def _zygote(ctrl: socket.socket, policy: dict[str, Any]) -> None:
         elif op == "reap":
             pid = int(message[1])
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                _, status, usage = os.wait4(pid, 0)
+                done, status, usage = os.wait4(pid, os.WNOHANG)
+                killed = done == 0  # still running: the judge ends it
+                if killed:
+                    os.kill(pid, signal.SIGKILL)
+                    _, status, usage = os.wait4(pid, 0)
             except ChildProcessError:
                 ctrl.send(json.dumps(["reaped", pid, {"unknown": True}]).encode())
                 continue
             info: dict[str, Any] = {
+                "killed_by_judge": killed,
                 "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
                 "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
                 "cpu": usage.ru_utime + usage.ru_stime,

@@ -121,7 +121,7 @@ class Scorer:
 
     def _job(self, pool: Pool, oracle: TaskOracle, sample: Sample, part: str) -> PartVerdict:
         opts = self.options
-        if len(sample.solution.encode("utf-8", "surrogatepass")) > MAX_SOLUTION_BYTES:
+        if len(sample.solution.encode("utf-8")) > MAX_SOLUTION_BYTES:
             return PartVerdict("error", "solution larger than 1 MiB")
         worker = pool.acquire()
         try:
@@ -147,61 +147,61 @@ class Scorer:
             pool.release(worker)
 
     def score(self, samples: SampleSet, run_id: str | None = None) -> ScoreResult:
-        """Score every sample; verdicts are cached and recorded under ``run_id`` as they finish."""
+        """Score every sample; each verdict is cached and recorded under ``run_id`` as it lands.
+
+        Raises:
+            ScoreInterrupted: On Ctrl-C, carrying everything finished (already saved).
+        """
         started = time.monotonic()
         opts = self.options
         parts = parts_of(self.benchmark)
-        keys = {
-            (s.task_id, s.index): verdict_key(s, self.benchmark, opts.limits, opts.test_details)
-            for s in samples.samples
-        }
+        state = _State(self, run_id)
+        for s in samples.samples:
+            state.keys[(s.task_id, s.index)] = verdict_key(
+                s, self.benchmark, opts.limits, opts.test_details
+            )
         cached: dict[str, dict[str, Any]] = {}
         if self.store is not None and opts.use_cache:
-            cached = self.store.cached_verdicts(list(keys.values()))
-        results: dict[tuple[str, int], SampleVerdict] = {}
-        todo: list[Sample] = []
+            cached = self.store.cached_verdicts(list(state.keys.values()))
+        jobs: list[tuple[Sample, str]] = []
+        n_cached = 0
         for s in samples.samples:
-            hit = cached.get(keys[(s.task_id, s.index)])
-            if hit is not None and all(p in hit for p in parts):
-                results[(s.task_id, s.index)] = SampleVerdict(
-                    s, {p: PartVerdict.from_dict(hit[p]) for p in parts}, cached=True
-                )
-            else:
-                todo.append(s)
-        n_cached = len(results)
-        pending_flush: list[SampleVerdict] = list(results.values()) if run_id else []
+            hit = cached.get(state.keys[(s.task_id, s.index)], {})
+            known = {p: PartVerdict.from_dict(hit[p]) for p in parts if p in hit}
+            verdict = state.results[(s.task_id, s.index)] = SampleVerdict(
+                s, known, cached=len(known) == len(parts)
+            )
+            n_cached += verdict.cached
+            if run_id is not None:
+                state.pending.extend((verdict, p) for p in known)
+            jobs.extend((s, p) for p in parts if p not in known)
         reference_seconds = 0.0
         retried = 0
         interrupted = False
         with Pool(opts.workers, opts.sandbox, opts.limits) as pool:
             assert pool.isolation is not None
-            if todo:
-                t0 = time.monotonic()
-                oracles = prepare(
-                    self.benchmark,
-                    [s.task_id for s in todo],
-                    pool,
-                    on_progress=lambda d, t: self.progress("reference", d, t),
-                )
-                reference_seconds = time.monotonic() - t0
-                jobs = self._plan(todo, parts, oracles)
-                try:
-                    self._run_jobs(pool, jobs, oracles, results, parts, keys, pending_flush, run_id)
-                    if opts.retry_timeouts:
-                        retried = self._retry_timeouts(
-                            pool, oracles, results, parts, keys, pending_flush, run_id
-                        )
-                except KeyboardInterrupt:
-                    interrupted = True
-                finally:
-                    self._flush(pending_flush, keys, run_id)
-            else:
-                self._flush(pending_flush, keys, run_id)
             isolation = pool.isolation
+            try:
+                if jobs:
+                    t0 = time.monotonic()
+                    oracles = prepare(
+                        self.benchmark,
+                        [s.task_id for s, _ in jobs],
+                        pool,
+                        on_progress=lambda d, t: self.progress("reference", d, t),
+                    )
+                    reference_seconds = time.monotonic() - t0
+                    self._run_jobs(pool, self._plan(jobs, oracles), oracles, state)
+                    if opts.retry_timeouts:
+                        retried = self._retry_timeouts(pool, oracles, state, parts)
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                state.flush()
         verdicts = [
-            results[(s.task_id, s.index)]
+            v
             for s in samples.samples
-            if (s.task_id, s.index) in results
+            if len((v := state.results[(s.task_id, s.index)]).parts) == len(parts)
         ]
         result = ScoreResult(
             self.benchmark,
@@ -219,7 +219,7 @@ class Scorer:
         return result
 
     def _plan(
-        self, todo: list[Sample], parts: tuple[str, ...], oracles: dict[str, TaskOracle]
+        self, jobs: list[tuple[Sample, str]], oracles: dict[str, TaskOracle]
     ) -> list[tuple[Sample, str]]:
         # Longest jobs first, so two workers do not end with one straggler each.
         def cost(job: tuple[Sample, str]) -> float:
@@ -229,23 +229,15 @@ class Scorer:
                 return oracle.check_cpu or 0.0
             return sum(tests.reference_cpu) + 0.0002 * len(tests.inputs)
 
-        jobs = [(s, p) for s in todo for p in parts]
-        jobs.sort(key=cost, reverse=True)
-        return jobs
+        return sorted(jobs, key=cost, reverse=True)
 
     def _run_jobs(
         self,
         pool: Pool,
         jobs: list[tuple[Sample, str]],
         oracles: dict[str, TaskOracle],
-        results: dict[tuple[str, int], SampleVerdict],
-        parts: tuple[str, ...],
-        keys: dict[tuple[str, int], str],
-        pending_flush: list[SampleVerdict],
-        run_id: str | None,
+        state: _State,
     ) -> None:
-        partial: dict[tuple[str, int], dict[str, PartVerdict]] = {}
-        done = 0
         last_flush = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.options.workers) as executor:
             futures: dict[Future[PartVerdict], tuple[Sample, str]] = {
@@ -259,17 +251,10 @@ class Scorer:
                     )
                     for future in finished:
                         sample, part = futures[future]
-                        key = (sample.task_id, sample.index)
-                        got = partial.setdefault(key, {})
-                        got[part] = future.result()
-                        done += 1
-                        if len(got) == len(parts):
-                            verdict = SampleVerdict(sample, partial.pop(key))
-                            results[key] = verdict
-                            pending_flush.append(verdict)
-                    self.progress("score", done, len(jobs))
+                        state.land(sample, part, future.result())
+                    self.progress("score", len(futures) - len(not_done), len(futures))
                     if time.monotonic() - last_flush >= _FLUSH_EVERY_S:
-                        self._flush(pending_flush, keys, run_id)
+                        state.flush()
                         last_flush = time.monotonic()
             except KeyboardInterrupt:
                 for future in not_done:
@@ -277,69 +262,81 @@ class Scorer:
                 raise
 
     def _retry_timeouts(
-        self,
-        pool: Pool,
-        oracles: dict[str, TaskOracle],
-        results: dict[tuple[str, int], SampleVerdict],
-        parts: tuple[str, ...],
-        keys: dict[tuple[str, int], str],
-        pending_flush: list[SampleVerdict],
-        run_id: str | None,
+        self, pool: Pool, oracles: dict[str, TaskOracle], state: _State, parts: tuple[str, ...]
     ) -> int:
         # A timeout can be the machine's fault (a burst of load), so each is run again alone —
         # no other sample running — before it counts. Only the second verdict is kept.
         retry = [
-            (v, p)
-            for v in results.values()
+            (v.sample, p)
+            for v in state.results.values()
             if not v.cached
             for p in parts
-            if v.status(p) == "timeout"
+            if v.status(p) == "timeout" and not v.parts[p].retried
         ]
-        for i, (verdict, part) in enumerate(retry):
-            again = self._job(pool, oracles[verdict.sample.task_id], verdict.sample, part)
+        for i, (sample, part) in enumerate(retry):
+            again = self._job(pool, oracles[sample.task_id], sample, part)
             again.retried = True
-            verdict.parts[part] = again
-            pending_flush.append(verdict)
+            state.land(sample, part, again)
             self.progress("retry", i + 1, len(retry))
         return len(retry)
 
-    def _flush(
-        self, pending: list[SampleVerdict], keys: dict[tuple[str, int], str], run_id: str | None
-    ) -> None:
-        if self.store is None or not pending:
-            pending.clear()
+
+class _State:
+    """Verdicts of one scoring run, and what of them still has to reach the store."""
+
+    def __init__(self, scorer: Scorer, run_id: str | None) -> None:
+        self.store = scorer.store
+        self.run_id = run_id
+        self.keys: dict[tuple[str, int], str] = {}
+        self.results: dict[tuple[str, int], SampleVerdict] = {}
+        self.pending: list[tuple[SampleVerdict, str]] = []
+
+    def land(self, sample: Sample, part: str, verdict: PartVerdict) -> None:
+        """Record a finished part; it is saved at the next flush (each part on its own)."""
+        sv = self.results[(sample.task_id, sample.index)]
+        sv.parts[part] = verdict
+        self.pending.append((sv, part))
+
+    def flush(self) -> None:
+        """Write pending verdicts: to the verdict cache and, with a run id, to the run."""
+        if self.store is None or not self.pending:
+            self.pending.clear()
             return
         from codejury.store.records import SampleRecord, VerdictRecord
 
-        fresh = [v for v in pending if not v.cached]
-        if fresh:
+        touched = {id(sv): sv for sv, _ in self.pending if not sv.cached}
+        if touched:
             self.store.cache_verdicts(
                 {
-                    keys[(v.sample.task_id, v.sample.index)]: {
-                        p: pv.as_dict() for p, pv in v.parts.items()
+                    self.keys[(sv.sample.task_id, sv.sample.index)]: {
+                        p: pv.as_dict() for p, pv in sv.parts.items()
                     }
-                    for v in fresh
+                    for sv in touched.values()
                 }
             )
-        if run_id is not None:
+        if self.run_id is not None:
+            samples = {id(sv): sv.sample for sv, _ in self.pending}
             self.store.add_samples(
-                run_id,
+                self.run_id,
                 [
-                    SampleRecord(
-                        v.sample.task_id, v.sample.index, v.sample.solution, v.sample.solution_hash
-                    )
-                    for v in pending
+                    SampleRecord(s.task_id, s.index, s.solution, s.solution_hash)
+                    for s in samples.values()
                 ],
             )
             self.store.record_verdicts(
-                run_id,
+                self.run_id,
                 [
-                    VerdictRecord(v.sample.task_id, v.sample.index, p, pv.status, pv.as_dict())
-                    for v in pending
-                    for p, pv in v.parts.items()
+                    VerdictRecord(
+                        sv.sample.task_id,
+                        sv.sample.index,
+                        p,
+                        sv.parts[p].status,
+                        sv.parts[p].as_dict(),
+                    )
+                    for sv, p in self.pending
                 ],
             )
-        pending.clear()
+        self.pending.clear()
 
 
 class _Interrupted(KeyboardInterrupt):

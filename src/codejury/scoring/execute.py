@@ -9,6 +9,7 @@ from typing import Any
 
 from codejury.datasets.models import Problem
 from codejury.errors import SandboxError
+from codejury.sandbox import wire
 from codejury.sandbox.jail import Outcome, Worker, run_payload
 from codejury.sandbox.limits import Limits
 from codejury.scoring.compare import Comparator
@@ -37,9 +38,13 @@ def run_io(
     n = len(tests.inputs)
     if not solution.strip():
         return PartVerdict("no_code", "empty solution", None, n)
-    verdict, undecided = _run_io_once(worker, solution, problem, family, tests, limits, test_details, tests.digests_allowed)
+    verdict, undecided = _run_io_once(
+        worker, solution, problem, family, tests, limits, test_details, tests.digests_allowed
+    )
     if undecided:
-        verdict, _ = _run_io_once(worker, solution, problem, family, tests, limits, test_details, False)
+        verdict, _ = _run_io_once(
+            worker, solution, problem, family, tests, limits, test_details, False
+        )
     return verdict
 
 
@@ -57,6 +62,7 @@ def _run_io_once(
     input_limits = [limits.input_limit(t) for t in tests.reference_cpu]
     comparator = Comparator(family, problem.entry_point, problem.atol)
     first: list[PartVerdict] = []
+    failures: list[int] = []
     undecided: list[int] = []
 
     def on_item(i: int, tag: str, value: Any, _cpu: float) -> bool:
@@ -69,9 +75,12 @@ def _run_io_once(
             return False
         if tag == "r" and comparator.matches(tests.inputs[i], value, tests.value(i)):
             return True
+        failures.append(i)
         if not first:
             first.append(
-                PartVerdict("fail", "wrong output", i, n) if tag != "e" else from_exception(value, i, n)
+                PartVerdict("fail", "wrong output", i, n)
+                if tag != "e"
+                else from_exception(value, i, n)
             )
         return test_details
 
@@ -80,7 +89,11 @@ def _run_io_once(
         loaded = child.load(solution, limits.load_time_limit)
         if loaded.kind == "ok":
             outcome = child.run(
-                tests.payload(digests), n, input_limits, on_item, total=limits.part_limit(input_limits)
+                tests.payload(digests),
+                n,
+                input_limits,
+                on_item,
+                total=limits.part_limit(input_limits),
             )
         else:
             outcome = loaded
@@ -90,6 +103,10 @@ def _run_io_once(
         return PartVerdict("fail", "undecided"), True
     verdict = _finish(outcome, first, n, info)
     verdict.cpu = info.cpu
+    if test_details:
+        if outcome.kind == "timeout" and outcome.index not in failures:
+            failures.append(outcome.index)
+        verdict.failures = failures
     return verdict, False
 
 
@@ -149,7 +166,11 @@ def run_reference(worker: Worker, problem: Problem, inputs: Sequence[Sequence[An
     try:
         loaded = child.load(problem.reference_program, 60.0)
         payload = run_payload(problem.entry_point, inputs, digest_min=DIGEST_MIN_BYTES, both=True)
-        outcome = child.run(payload, n, [60.0] * n, on_item) if loaded.kind == "ok" else loaded
+        outcome = (
+            child.run(payload, n, [60.0] * n, on_item, max_frame=wire.MAX_FRAME_BYTES)
+            if loaded.kind == "ok"
+            else loaded
+        )
     finally:
         child.close()
     if failure or outcome.kind != "ok":
@@ -220,7 +241,7 @@ def run_check(
             return True
 
         remaining = max(budget - used[0], 0.05)
-        outcome = child.run(payload, 1, [remaining], on_item)
+        outcome = child.run(payload, 1, [remaining], on_item, max_frame=64 << 20)
         if outcome.kind != "ok" or not got:
             outcome.index = index
             raise _Abort(outcome)

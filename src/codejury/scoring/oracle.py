@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,19 +155,23 @@ def prepare(
     wanted = [t for t in dict.fromkeys(task_ids) if t in benchmark.problems]
     missing = [t for t in wanted if t not in cached]
     if missing:
-        done = 0
-        with ThreadPoolExecutor(max_workers=pool.size) as executor:
-            futures = {
-                t: executor.submit(_compute, pool, benchmark, benchmark.problems[t], root) for t in missing
-            }
-            try:
-                for task_id, future in futures.items():
+        executor = ThreadPoolExecutor(max_workers=pool.size)
+        futures = {
+            executor.submit(_compute, pool, benchmark, benchmark.problems[t], root): t
+            for t in missing
+        }
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                cached[futures[future]] = future.result()
+                if on_progress:
+                    on_progress(done, len(missing))
+        finally:
+            # Ctrl-C: drop what has not started, keep everything that finished.
+            executor.shutdown(wait=True, cancel_futures=True)
+            for future, task_id in futures.items():
+                if future.done() and not future.cancelled() and future.exception() is None:
                     cached[task_id] = future.result()
-                    done += 1
-                    if on_progress:
-                        on_progress(done, len(missing))
-            finally:
-                _write(index_path, index)  # keep what was computed, even on Ctrl-C
+            _write(index_path, index)
     out: dict[str, TaskOracle] = {}
     for task_id in wanted:
         problem = benchmark.problems[task_id]

@@ -13,8 +13,8 @@ from typing import Any
 from codejury import __version__
 from codejury.datasets import serialize_inputs
 from codejury.scoring.evaluate import ScoreResult, parts_of
-from codejury.scoring.metrics import Estimate, pass_at_k_summary
-from codejury.scoring.verdicts import STATUSES, evalplus_status
+from codejury.scoring.metrics import Estimate, default_ks, pass_at_k_summary
+from codejury.scoring.verdicts import STATUSES, PartVerdict, evalplus_status
 
 
 def per_task(result: ScoreResult, test_set: str) -> dict[str, list[bool]]:
@@ -38,7 +38,8 @@ def summary(result: ScoreResult, missing_tasks: list[str]) -> dict[str, Any]:
     )
     metrics: dict[str, dict[str, Any]] = {}
     for name in sets:
-        est = pass_at_k_summary(per_task(result, name)) if result.verdicts else {}
+        tasks = per_task(result, name)
+        est = pass_at_k_summary(tasks, reported_ks(tasks)) if result.verdicts else {}
         metrics[name] = {f"pass@{k}": _estimate(e) for k, e in est.items()}
     counts = {
         part: {s: c for s, c in Counter(v.status(part) for v in result.verdicts).items() if s}
@@ -61,21 +62,31 @@ def summary(result: ScoreResult, missing_tasks: list[str]) -> dict[str, Any]:
     }
 
 
+def reported_ks(per_task_results: dict[str, list[bool]]) -> list[int]:
+    """Every k up to the smallest n (n ≤ 10), else 1, 2, 5, 10, 20, 50, ... and n itself."""
+    n = min((len(v) for v in per_task_results.values()), default=1)
+    if n <= 10:
+        return list(range(1, n + 1))
+    return sorted({*default_ks(n), n})
+
+
 def _estimate(e: Estimate) -> dict[str, float]:
     return {"value": e.value, "low": e.low, "high": e.high}
 
 
-def _fail_tests(
-    result: ScoreResult, task_id: str, part: str, index: int | None, status: str
-) -> list[Any]:
-    # EvalPlus (default fast_check) lists the one input that failed, serialised its way.
-    if status == "pass" or index is None or part == "check":
+def _fail_tests(result: ScoreResult, task_id: str, part: str, verdict: PartVerdict) -> list[Any]:
+    # EvalPlus lists the input that failed (default fast_check), or every failing input with
+    # --test-details, serialised its way.
+    if verdict.status == "pass" or part == "check":
         return []
+    if verdict.failures is not None:
+        indices = verdict.failures
+    else:
+        indices = [] if verdict.failed_index is None else [verdict.failed_index]
     problem = result.benchmark.problems[task_id]
     inputs = problem.base_inputs if part == "base" else problem.plus_inputs
-    if not 0 <= index < len(inputs):
-        return []
-    return serialize_inputs(task_id, [list(inputs[index])])
+    chosen = [list(inputs[i]) for i in indices if 0 <= i < len(inputs)]
+    return serialize_inputs(task_id, chosen) if chosen else []
 
 
 def evalplus_results(
@@ -99,12 +110,8 @@ def evalplus_results(
                 "solution": v.sample.solution,
                 "base_status": evalplus_status(base.status),
                 "plus_status": evalplus_status(plus.status) if plus else None,
-                "base_fail_tests": _fail_tests(
-                    result, v.sample.task_id, base_part, base.failed_index, base.status
-                ),
-                "plus_fail_tests": _fail_tests(
-                    result, v.sample.task_id, "plus", plus.failed_index, plus.status
-                )
+                "base_fail_tests": _fail_tests(result, v.sample.task_id, base_part, base),
+                "plus_fail_tests": _fail_tests(result, v.sample.task_id, "plus", plus)
                 if plus
                 else [],
                 "codejury": {p: pv.as_dict() for p, pv in v.parts.items()} | {"cached": v.cached},
@@ -135,6 +142,10 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     """Write atomically, so an interrupted write never leaves a truncated results file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(document, f)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(document, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

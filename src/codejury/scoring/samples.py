@@ -34,7 +34,7 @@ class Sample:
     @property
     def solution_hash(self) -> str:
         """sha256 of the solution text."""
-        return hashlib.sha256(self.solution.encode("utf-8", "surrogatepass")).hexdigest()
+        return hashlib.sha256(self.solution.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,14 @@ def read_samples(path: Path, benchmark: Benchmark) -> SampleSet:
         else:
             errors.append(f'{where}: needs a string "solution" (whole program) or "completion"')
             continue
-        size = len(solution.encode("utf-8", "surrogatepass"))
+        try:
+            size = len(solution.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            errors.append(
+                f"{where}: the solution holds an unpaired surrogate (\\u{ord(solution[exc.start]):04x}), "
+                "which is not valid Unicode; fix the text that produced it"
+            )
+            continue
         if size > MAX_SOLUTION_BYTES:
             warnings.append(
                 f"{where}: solution of {size:,} bytes exceeds {MAX_SOLUTION_BYTES:,}; scored as an error"

@@ -23,6 +23,7 @@ class PartVerdict:
         n_inputs: Inputs in the test set.
         cpu: CPU seconds the child used (kernel accounting).
         retried: Whether a timeout was re-run alone and this is the second verdict.
+        failures: With ``--test-details``: every input that did not pass, in order.
     """
 
     status: str
@@ -31,6 +32,7 @@ class PartVerdict:
     n_inputs: int = 0
     cpu: float = 0.0
     retried: bool = False
+    failures: list[int] | None = None
 
     @property
     def passed(self) -> bool:
@@ -57,7 +59,9 @@ _CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, 
 
 def from_exit(info: ExitInfo, failed_index: int | None, n: int) -> PartVerdict:
     """Classify a child that died or closed its channel on its own."""
-    if info.signal in (signal.SIGXCPU, signal.SIGKILL):
+    if info.killed_by_judge:
+        return PartVerdict("crash", "closed its channel", failed_index, n, info.cpu)
+    if info.signal == signal.SIGXCPU:
         return PartVerdict("timeout", "CPU limit", failed_index, n, info.cpu)
     if info.signal is not None:
         try:
