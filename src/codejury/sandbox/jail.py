@@ -197,6 +197,7 @@ class Child:
         self._page = page
         self._buf = bytearray()
         self._clock = _Clock(pid)
+        self._eof = False  # the child closed its end: it is probably exiting by itself
         self.exit_info: ExitInfo | None = None
 
     # -- framing -------------------------------------------------------------------------
@@ -261,6 +262,7 @@ class Child:
                 except OSError:
                     chunk = b""
                 if not chunk:
+                    self._eof = True
                     return Outcome("eof")
                 self._buf += chunk
                 if len(self._buf) > clock.max_frame + wire.HEADER_SIZE:
@@ -349,7 +351,7 @@ class Child:
                 self._sock.close()
             finally:
                 self._page.close()
-                self.exit_info = self.worker.reap(self.pid)
+                self.exit_info = self.worker.reap(self.pid, grace=self._eof)
         return self.exit_info
 
 
@@ -556,9 +558,14 @@ class Worker:
             raise SandboxError(f"sandbox worker could not spawn a child: {reply!r}")
         return Child(self, int(reply[1]), ours, page)
 
-    def reap(self, pid: int) -> ExitInfo:
-        """Kill child ``pid`` and wait for it (the zygote is its parent)."""
-        reply = self._request(["reap", pid])
+    def reap(self, pid: int, *, grace: bool = False) -> ExitInfo:
+        """Kill child ``pid`` and wait for it (the zygote is its parent).
+
+        With ``grace`` (its channel closed: it is probably dying by itself, e.g. of a
+        segfault), the zygote first gives it a moment to exit, so its own cause of death is
+        what gets recorded.
+        """
+        reply = self._request(["reap", pid, grace])
         info = reply[2] if reply and reply[0] == "reaped" else {}
         return ExitInfo(
             info.get("signal"),

@@ -325,8 +325,13 @@ def _serve(ctrl: socket.socket, policy: dict[str, Any], work_root: str) -> None:
             ctrl.send(json.dumps(["spawned", pid]).encode())
         elif op == "reap":
             pid = int(message[1])
+            grace = len(message) > 2 and message[2] is True
             try:
                 done, status, usage = os.wait4(pid, os.WNOHANG)
+                deadline = time.monotonic() + 0.2
+                while grace and done == 0 and time.monotonic() < deadline:
+                    time.sleep(0.002)  # a closed channel usually means it is dying already
+                    done, status, usage = os.wait4(pid, os.WNOHANG)
                 killed = done == 0  # still running: the judge ends it
                 if killed:
                     os.kill(pid, signal.SIGKILL)
