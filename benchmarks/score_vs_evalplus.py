@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/score_vs_evalplus.py [--benchmarks humaneval+,mbpp+]
-        [--sets canonical,mutants] [--samples FILE ...] [--quick] [--report PATH]
+        [--sets canonical,mutants] [--samples FILE ...] [--quick | --tasks ID,ID]
+        [--evalplus-python PATH] [--workers N] [--report PATH]
 
 For each benchmark and sample set, both scorers run the same samples file through their CLI,
 one after the other on the same machine with the same number of workers, and the script
@@ -31,14 +32,18 @@ given), decompressed dataset copies for EvalPlus's ``*_OVERRIDE_PATH``, and per-
 ``XDG_CACHE_HOME`` / ``CODEJURY_CACHE_DIR`` / ``CODEJURY_DB``. Nothing touches ~/.cache or
 the repository, and codejury reads the datasets from ``--data-dir``, never the network.
 
-Differences are re-run alone (one worker, nothing else running) unless ``--no-recheck``:
-a difference that disappears then was load-dependent (a wall-clock limit hit under load).
+Explaining differences (skipped with ``--no-recheck``): every differing sample is re-run on
+both scorers alone (one worker, only those samples); a difference that disappears then was
+load-dependent (EvalPlus's per-input limits are wall-clock time). One that stays, where
+EvalPlus is the stricter side, is run by EvalPlus once more with its memory limit off
+(``EVALPLUS_MAX_MEMORY_BYTES=-1``), which identifies MemoryErrors caused by the address space
+EvalPlus's own workers carry. Known defects of EvalPlus 0.3.1 are named by task. Anything
+else is printed as UNEXPLAINED.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import os
@@ -46,47 +51,28 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalplus_harness import (
+    BENCHES,
+    EVALPLUS_VERSION,
+    TASK_PREFIX,
+    Dataset,
+    Run,
+    decompressed,
+    derive_groundtruth,
+    evalplus_python,
+    run_checked,
+    run_codejury,
+    run_evalplus,
+)
 from mutants import mutants_for_task
 
 ROOT = Path(__file__).resolve().parent.parent
-EVALPLUS_VERSION = "0.3.1"
 QUICK_TASKS = 12
-
-
-@dataclass(frozen=True)
-class BenchSpec:
-    """One benchmark as both tools name it."""
-
-    codejury_id: str
-    evalplus_dataset: str  # EvalPlus's --dataset
-    override_env: str  # the variable EvalPlus reads the dataset path from
-    file_name: str  # as published in ../shared/data
-    md5: str  # of the decompressed file: EvalPlus's dataset "hash"
-
-
-BENCHES: dict[str, BenchSpec] = {
-    "humaneval+": BenchSpec(
-        "humaneval+",
-        "humaneval",
-        "HUMANEVAL_OVERRIDE_PATH",
-        "HumanEvalPlus-v0.1.10.jsonl.gz",
-        "fe585eb4df8c88d844eeb463ea4d0302",
-    ),
-    "mbpp+": BenchSpec(
-        "mbpp+",
-        "mbpp",
-        "MBPP_OVERRIDE_PATH",
-        "MbppPlus-v0.2.0.jsonl.gz",
-        "ee43ecabebf20deef4bb776a405ac5b1",
-    ),
-}
-TASK_PREFIX = {"humaneval+": "HumanEval/", "mbpp+": "Mbpp/"}
 
 
 @dataclass(frozen=True)
@@ -97,99 +83,15 @@ class Options:
     sets: list[str]
     extra: list[Path]
     quick: bool
+    tasks: list[str]
     work_dir: Path
     data_dir: Path
     evalplus_python: Path | None
     workers: int
+    evalplus_parallel: int
     mutants_per_task: int
     recheck: bool
     report: Path | None
-
-
-# --------------------------------------------------------------------------------------------
-# set-up: the EvalPlus venv and the dataset copies
-
-
-def _run_checked(cmd: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
-    if done.returncode != 0:
-        raise SystemExit(
-            f"command failed ({done.returncode}): {' '.join(map(str, cmd))}\n{done.stderr[-3000:]}"
-        )
-    return done
-
-
-def evalplus_python(opts: Options) -> Path:
-    """The interpreter that has evalplus 0.3.1, creating a throwaway venv if none was given."""
-    probe = "import evalplus; print(evalplus.__version__)"
-    if opts.evalplus_python is not None:
-        version = _run_checked([str(opts.evalplus_python), "-c", probe]).stdout.strip()
-        if version != EVALPLUS_VERSION:
-            print(f"warning: {opts.evalplus_python} has evalplus {version}, not {EVALPLUS_VERSION}")
-        return opts.evalplus_python
-    venv = opts.work_dir / f"evalplus-{EVALPLUS_VERSION}-venv"
-    python = venv / "bin" / "python"
-    if python.exists():
-        done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
-        if done.returncode == 0 and done.stdout.strip() == EVALPLUS_VERSION:
-            return python
-    # A separate venv: evalplus pins its own numpy/transformers/openai and must not touch the
-    # environment codejury runs in. This is the script's only download (PyPI, via pip).
-    print(f"creating {venv} and installing evalplus=={EVALPLUS_VERSION} from PyPI ...", flush=True)
-    _run_checked([sys.executable, "-m", "venv", "--clear", str(venv)])
-    _run_checked([str(python), "-m", "pip", "install", "-q", f"evalplus=={EVALPLUS_VERSION}"])
-    return python
-
-
-def decompressed(opts: Options, spec: BenchSpec) -> Path:
-    """A verified decompressed copy of the published file (EvalPlus's override path)."""
-    out = opts.work_dir / "data" / spec.file_name.removesuffix(".gz")
-    if out.exists() and hashlib.md5(out.read_bytes()).hexdigest() == spec.md5:
-        return out
-    raw = gzip.decompress((opts.data_dir / spec.file_name).read_bytes())
-    if hashlib.md5(raw).hexdigest() != spec.md5:
-        raise SystemExit(f"{opts.data_dir / spec.file_name} is not the published release")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(raw)
-    return out
-
-
-@dataclass
-class Dataset:
-    """A benchmark's tasks and the raw JSONL lines EvalPlus reads them from."""
-
-    spec: BenchSpec
-    lines: dict[str, bytes]  # task_id -> the published line, byte for byte
-    records: dict[str, dict[str, Any]]
-    tasks: list[str]  # the selected tasks (all, or the --quick subset)
-    full_file: Path
-
-    @classmethod
-    def load(cls, spec: BenchSpec, path: Path, quick: bool) -> Dataset:
-        """Parse the decompressed release; ``quick`` keeps an evenly spread dozen tasks."""
-        lines: dict[str, bytes] = {}
-        records: dict[str, dict[str, Any]] = {}
-        for line in path.read_bytes().splitlines(keepends=True):
-            if line.strip():
-                record = json.loads(line)
-                lines[record["task_id"]] = line
-                records[record["task_id"]] = record
-        tasks = list(lines)
-        if quick:
-            tasks = tasks[:: max(1, len(tasks) // QUICK_TASKS)][:QUICK_TASKS]
-        return cls(spec, lines, records, tasks, path)
-
-    def file_for(self, tasks: Sequence[str], directory: Path) -> Path:
-        """An EvalPlus dataset file with exactly ``tasks`` (EvalPlus insists on samples for
-        every task of its dataset, so a partial samples file needs a partial dataset)."""
-        if list(tasks) == list(self.lines):
-            return self.full_file
-        data = b"".join(self.lines[t] for t in self.lines if t in set(tasks))
-        out = directory / f"{hashlib.md5(data).hexdigest()}.jsonl"
-        if not out.exists():
-            directory.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(data)
-        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,88 +171,19 @@ def extra_rows(path: Path, ds: Dataset, bench: str) -> list[tuple[dict[str, Any]
 
 
 # --------------------------------------------------------------------------------------------
-# running the two scorers
-
-
-@dataclass
-class Run:
-    """One scorer's run of one samples file."""
-
-    tool: str
-    seconds: float  # the time the comparison uses (see the module docstring)
-    process_seconds: float
-    eval: dict[str, list[dict[str, Any]]]
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def run_evalplus(
-    python: Path, spec: BenchSpec, samples: Path, dataset: Path, xdg: Path, parallel: int
-) -> Run:
-    """``python -m evalplus.evaluate`` on ``samples`` against ``dataset``."""
-    result = samples.with_name(samples.name.removesuffix(".jsonl") + "_eval_results.json")
-    # With --i-just-wanna-run and an existing results file, EvalPlus asks on stdin whether to
-    # overwrite; remove it first (and give it no stdin) so it can never wait for an answer.
-    result.unlink(missing_ok=True)
-    env = os.environ | {"XDG_CACHE_HOME": str(xdg), spec.override_env: str(dataset)}
-    cmd = [
-        str(python), "-m", "evalplus.evaluate",
-        "--dataset", spec.evalplus_dataset,
-        "--samples", str(samples),
-        "--parallel", str(parallel),
-        "--i-just-wanna-run",
-    ]  # fmt: skip
-    log = samples.with_name(samples.name.removesuffix(".jsonl") + "_evalplus.log")
-    started = time.time()
-    with log.open("w") as out:
-        code = subprocess.call(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
-    process = time.time() - started
-    if code != 0 or not result.exists():
-        tail = log.read_text(errors="replace")[-3000:]
-        raise SystemExit(f"EvalPlus failed ({code}) on {samples}; log {log}:\n{tail}")
-    written = result.stat().st_mtime - started
-    doc = json.loads(result.read_text())
-    return Run("evalplus", min(process, written), process, doc["eval"])
-
-
-def run_codejury(
-    bench: str, samples: Path, data_dir: Path, cache: Path, workers: int, out_dir: Path
-) -> Run:
-    """``codejury score`` on ``samples`` with its own cache dir and a fresh store."""
-    output = out_dir / "codejury_results.json"
-    db = out_dir / "codejury.db"
-    db.unlink(missing_ok=True)
-    env = os.environ | {"CODEJURY_CACHE_DIR": str(cache), "CODEJURY_DB": str(db)}
-    cmd = [
-        sys.executable, "-c", "import sys; from codejury.cli import main; sys.exit(main())",
-        "score",
-        "--benchmark", bench,
-        "--samples", str(samples),
-        "--output", str(output),
-        "--data-dir", str(data_dir),
-        "--workers", str(workers),
-        "--no-cache",
-        "--json",
-    ]  # fmt: skip
-    started = time.time()
-    done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    process = time.time() - started
-    (out_dir / "codejury.log").write_text(done.stdout + done.stderr)
-    if done.returncode != 0:
-        raise SystemExit(
-            f"codejury failed ({done.returncode}) on {samples}:\n{done.stderr[-3000:]}"
-        )
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
-    doc = json.loads(output.read_text())
-    keep = ("wall_seconds", "reference_seconds", "retried_timeouts", "status_counts", "sandbox")
-    return Run("codejury", process, process, doc["eval"], {k: summary.get(k) for k in keep})
-
-
-# --------------------------------------------------------------------------------------------
 # comparing verdicts
 
 
 def _passes(entry: dict[str, Any]) -> tuple[bool, bool]:
     return entry["base_status"] == "pass", entry["plus_status"] == "pass"
+
+
+def _ep_passes(view: dict[str, Any]) -> tuple[bool, bool]:
+    return view["base"] == "pass", view["plus"] == "pass"
+
+
+def _cj_passes(view: dict[str, Any]) -> tuple[bool, bool]:
+    return view["base"]["status"] == "pass", view["plus"]["status"] == "pass"
 
 
 @dataclass
@@ -433,30 +266,53 @@ def compare(samples: SampleSet, ep: Run, cj: Run) -> Comparison:
     )
 
 
-def explain(diff: Difference, set_name: str) -> str:
-    """A first classification of a difference; the report's text is the real explanation."""
-    ep = (diff.evalplus["base"] == "pass", diff.evalplus["plus"] == "pass")
-    cj = tuple(diff.codejury[p]["status"] == "pass" for p in ("base", "plus"))
-    if diff.recheck is not None:
-        re_ep, re_cj = diff.recheck["evalplus"], diff.recheck["codejury"]
-        if (re_ep["base"] == "pass", re_ep["plus"] == "pass") == tuple(
-            re_cj[p]["status"] == "pass" for p in ("base", "plus")
-        ):
-            ep_moved = (re_ep["base"], re_ep["plus"]) != (
-                diff.evalplus["base"],
-                diff.evalplus["plus"],
+# Defects of EvalPlus 0.3.1 itself, found by reading evalplus/eval/__init__.py; each makes it
+# reject samples that are correct by its own oracle, whatever the machine.
+KNOWN_EVALPLUS_DEFECTS = {
+    "HumanEval/32": (
+        "EvalPlus 0.3.1 defect: its find_zero special oracle checks the root and then "
+        "`continue`s before recording the input as passed (details[i], progress), so the "
+        "`len(details) != len(inputs)` check turns every HumanEval/32 run into a fail — "
+        "the reference solution included"
+    ),
+}
+_MEMORY = (
+    "EvalPlus memory limit: it passes with EVALPLUS_MAX_MEMORY_BYTES=-1. Its 4 GiB "
+    "RLIMIT_AS is applied in a child forked from a pool worker whose address space already "
+    "holds expected outputs it was sent (Mbpp/255's are ~1 GB of tuples, a 790 MB pickle), so "
+    "the sample's own allocation raises MemoryError — also for later samples of the same "
+    "worker, which makes it depend on the order of the samples"
+)
+
+
+def explain(diff: Difference) -> str:
+    """Why the two scorers disagree on ``diff``, as far as the re-runs and known defects tell."""
+    ep = _ep_passes(diff.evalplus)
+    cj = _cj_passes(diff.codejury)
+    recheck = diff.recheck or {}
+    if "evalplus" in recheck and _ep_passes(recheck["evalplus"]) == _cj_passes(recheck["codejury"]):
+        moved = "EvalPlus" if _ep_passes(recheck["evalplus"]) != ep else "codejury"
+        return (
+            f"not reproducible: the two agree when re-run alone ({moved} changed its verdict); "
+            + (
+                "EvalPlus's per-input limit is wall-clock time (SIGALRM), so a busy machine "
+                "turns a pass into a fail"
+                if moved == "EvalPlus"
+                else "codejury's verdict depended on the run"
             )
-            moved = "EvalPlus" if ep_moved else "codejury"
-            return f"load-dependent: the two agree when re-run alone ({moved} changed its verdict)"
-    if set_name.startswith("canonical") and not all(ep):
-        return "EvalPlus rejects the reference solution itself"
+        )
+    if diff.task_id in KNOWN_EVALPLUS_DEFECTS:
+        return KNOWN_EVALPLUS_DEFECTS[diff.task_id]
+    no_mem = recheck.get("evalplus_no_memory_limit")
+    if no_mem is not None and _ep_passes(no_mem) == cj:
+        return _MEMORY
     if any(e and not c for e, c in zip(ep, cj, strict=True)):
-        return "EvalPlus passes, codejury does not: " + ", ".join(
+        return "UNEXPLAINED — EvalPlus passes, codejury does not: " + ", ".join(
             f"{p} {diff.codejury[p]['status']} ({diff.codejury[p]['reason']})"
             for p in ("base", "plus")
             if diff.codejury[p]["status"] != "pass"
         )
-    return "codejury passes, EvalPlus does not"
+    return "UNEXPLAINED — codejury passes, EvalPlus does not"
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,24 +341,6 @@ class Row:
         return self.evalplus_seconds / self.codejury_seconds
 
 
-def _derive_groundtruth(python: Path, xdg: Path, full: Path, subset: Path) -> None:
-    # EvalPlus keys its ground truth by the md5 of the dataset file. A subset file's ground
-    # truth is a slice of the full one's, so copy that slice instead of recomputing it: the
-    # timed run then starts warm, as the full-dataset runs do.
-    cache = xdg / "evalplus"
-    src = cache / f"{hashlib.md5(full.read_bytes()).hexdigest()}.pkl"
-    dst = cache / f"{hashlib.md5(subset.read_bytes()).hexdigest()}.pkl"
-    if dst.exists() or full == subset:
-        return
-    tasks = [json.loads(line)["task_id"] for line in subset.read_text().splitlines() if line]
-    code = (
-        "import pickle, sys\n"
-        "d = pickle.load(open(sys.argv[1], 'rb'))\n"
-        "pickle.dump({t: d[t] for t in sys.argv[3:]}, open(sys.argv[2], 'wb'))\n"
-    )
-    _run_checked([str(python), "-c", code, str(src), str(dst), *tasks])
-
-
 class BenchRun:
     """Runs every sample set of one benchmark on both scorers."""
 
@@ -517,11 +355,19 @@ class BenchRun:
         self.cj_cache = self.dir / "codejury-cache"
         self.main_file = ds.file_for(ds.tasks, self.dir / "datasets")
 
-    def _both(self, samples: SampleSet, workers: int) -> tuple[Run, Run]:
+    def _evalplus(
+        self, samples: SampleSet, parallel: int, env_extra: dict[str, str] | None = None
+    ) -> Run:
         dataset = self.ds.file_for(samples.tasks, self.dir / "datasets")
         if self.xdg.exists():
-            _derive_groundtruth(self.python, self.xdg, self.main_file, dataset)
-        ep = run_evalplus(self.python, self.ds.spec, samples.path, dataset, self.xdg, workers)
+            derive_groundtruth(self.python, self.xdg, self.main_file, dataset)
+        return run_evalplus(
+            self.python, self.ds.spec, samples.path, dataset, self.xdg, parallel, env_extra
+        )
+
+    def _both(self, samples: SampleSet, workers: int, parallel: int) -> tuple[Run, Run]:
+        # One after the other, never at the same time: each gets the whole machine.
+        ep = self._evalplus(samples, parallel)
         cj = run_codejury(
             self.bench,
             samples.path,
@@ -536,7 +382,7 @@ class BenchRun:
         print(
             f"  {self.bench} {samples.name} ({phase}): {len(samples.kinds)} samples ...", flush=True
         )
-        ep, cj = self._both(samples, self.opts.workers)
+        ep, cj = self._both(samples, self.opts.workers, self.opts.evalplus_parallel)
         cmp_ = compare(samples, ep, cj)
         row = Row(
             self.bench,
@@ -589,7 +435,7 @@ class BenchRun:
         for row in rows:
             if row.comparison:
                 for d in row.comparison.differences:
-                    d.explanation = explain(d, row.set_name)
+                    d.explanation = explain(d)
         return rows + notes
 
     def _recheck(self, rows: list[Row]) -> None:
@@ -608,12 +454,40 @@ class BenchRun:
         recheck = write_set(
             "recheck", self.dir / "sets" / "recheck", [(obj, d.kind) for d, obj in todo]
         )
-        ep, cj = self._both(recheck, 1)
+        ep, cj = self._both(recheck, 1, 1)
         for (d, _obj), (task_id, index, _kind) in zip(todo, recheck.kinds, strict=True):
             d.recheck = {
                 "evalplus": _ep_view(ep.eval[task_id][index]),
                 "codejury": _cj_view(cj.eval[task_id][index]),
             }
+        # Still different, EvalPlus the stricter one, and no known defect: try EvalPlus once
+        # more without its memory limit, which catches MemoryErrors that come from the
+        # address space its worker inherited rather than from the sample.
+        again = [
+            (d, obj)
+            for d, obj in todo
+            if d.recheck is not None
+            and d.task_id not in KNOWN_EVALPLUS_DEFECTS
+            and _ep_passes(d.recheck["evalplus"]) != _cj_passes(d.recheck["codejury"])
+            and not any(
+                e and not c
+                for e, c in zip(
+                    _ep_passes(d.recheck["evalplus"]),
+                    _cj_passes(d.recheck["codejury"]),
+                    strict=True,
+                )
+            )
+        ]
+        if not again:
+            return
+        print(f"  {self.bench}: {len(again)} again, EvalPlus without memory limit ...", flush=True)
+        nomem = write_set(
+            "recheck-nomem", self.dir / "sets" / "recheck-nomem", [(o, d.kind) for d, o in again]
+        )
+        ep = self._evalplus(nomem, 1, {"EVALPLUS_MAX_MEMORY_BYTES": "-1"})
+        for (d, _obj), (task_id, index, _kind) in zip(again, nomem.kinds, strict=True):
+            assert d.recheck is not None
+            d.recheck["evalplus_no_memory_limit"] = _ep_view(ep.eval[task_id][index])
 
 
 # --------------------------------------------------------------------------------------------
@@ -655,6 +529,15 @@ def print_table(rows: list[Row]) -> None:
         print(
             f"\nall warm sets: {agree}/{n} samples agree on (base, plus) = {100 * agree / n:.2f}%"
         )
+    causes: dict[str, int] = {}
+    for r in rows:
+        for d in r.comparison.differences if r.comparison else []:
+            key = d.explanation.split(":")[0]
+            causes[key] = causes.get(key, 0) + 1
+    if causes:
+        print("differences by cause (all rows, cold included):")
+        for cause, count in sorted(causes.items(), key=lambda kv: -kv[1]):
+            print(f"  {count:>4}  {cause}")
     for r in rows:
         if not r.comparison or not r.comparison.differences:
             continue
@@ -671,9 +554,15 @@ def print_table(rows: list[Row]) -> None:
             )
             if d.recheck:
                 re_ep, re_cj = d.recheck["evalplus"], d.recheck["codejury"]
+                no_mem = d.recheck.get("evalplus_no_memory_limit")
                 print(
                     f"      re-run alone: EvalPlus {re_ep['base']}/{re_ep['plus']}, codejury "
                     f"{re_cj['base']['status']}/{re_cj['plus']['status']}"
+                    + (
+                        f"; EvalPlus without memory limit {no_mem['base']}/{no_mem['plus']}"
+                        if no_mem
+                        else ""
+                    )
                 )
             print(f"      -> {d.explanation}")
 
@@ -691,14 +580,16 @@ def _git_state() -> dict[str, Any]:
     }
 
 
-def write_report(path: Path, opts: Options, rows: list[Row], python: Path) -> None:
+def write_report(
+    path: Path, opts: Options, rows: list[Row], python: Path, git: dict[str, Any]
+) -> None:
     """The whole run as JSON: options, environment, every row and difference."""
-    ep_version = _run_checked([str(python), "-c", "import sys; print(sys.version)"]).stdout
+    ep_version = run_checked([str(python), "-c", "import sys; print(sys.version)"]).stdout
     doc = {
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()}
         | {"extra": [str(p) for p in opts.extra]},
         "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
-        "codejury": _git_state() | {"python": sys.version},
+        "codejury": git | {"python": sys.version},
         "evalplus": {"version": EVALPLUS_VERSION, "python": ep_version.strip()},
         "timing_note": __doc__.split("Timing:")[1].split("Isolation:")[0].strip(),
         "rows": [
@@ -734,12 +625,20 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "--samples", action="append", type=Path, default=[], help="extra samples file (repeatable)"
     )
     p.add_argument("--quick", action="store_true", help=f"{QUICK_TASKS} tasks per benchmark")
+    p.add_argument("--tasks", default="", help="only these task ids (comma-separated)")
     p.add_argument(
         "--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "codejury-bench-evalplus"
     )
     p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     p.add_argument("--evalplus-python", type=Path, default=None)
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="for both tools")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="codejury's workers")
+    p.add_argument(
+        "--evalplus-parallel",
+        type=int,
+        default=0,
+        help="EvalPlus's --parallel (default: the same as --workers; EvalPlus's own default "
+        "is half the CPUs, which would make it slower than a same-resources comparison)",
+    )
     p.add_argument("--mutants-per-task", type=int, default=4)
     p.add_argument("--no-recheck", action="store_true", help="do not re-run differences alone")
     p.add_argument("--report", type=Path, default=None, help="write a JSON report here")
@@ -757,10 +656,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         sets,
         list(a.samples),
         a.quick,
+        [t.strip() for t in a.tasks.split(",") if t.strip()],
         a.work_dir.resolve(),
         a.data_dir.resolve(),
         a.evalplus_python,
         a.workers,
+        a.evalplus_parallel or a.workers,
         a.mutants_per_task,
         not a.no_recheck,
         a.report,
@@ -770,21 +671,32 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the comparison; returns 0 (the numbers are the result, not a pass/fail)."""
     opts = parse_args(argv)
+    # Taken before running: the src tree may change while the benchmark runs.
+    git = _git_state()
     opts.work_dir.mkdir(parents=True, exist_ok=True)
-    python = evalplus_python(opts)
+    python = evalplus_python(opts.evalplus_python, opts.work_dir)
     print(
-        f"EvalPlus {EVALPLUS_VERSION} ({python}) vs codejury, {opts.workers} workers each, "
-        f"work dir {opts.work_dir}",
+        f"EvalPlus {EVALPLUS_VERSION} ({python}, --parallel {opts.evalplus_parallel}) vs "
+        f"codejury {git['commit'][:12]}{' + uncommitted src changes' if git['src_dirty'] else ''} "
+        f"({opts.workers} workers); work dir {opts.work_dir}",
         flush=True,
     )
     rows: list[Row] = []
     for bench in opts.benchmarks:
         spec = BENCHES[bench]
-        ds = Dataset.load(spec, decompressed(opts, spec), opts.quick)
+        ds = Dataset.load(
+            spec,
+            decompressed(opts.work_dir, opts.data_dir, spec),
+            QUICK_TASKS if opts.quick else 0,
+            opts.tasks,
+        )
+        if not ds.tasks:
+            print(f"{bench}: none of --tasks is in this benchmark; skipped")
+            continue
         rows.extend(BenchRun(opts, python, ds).run())
     print_table(rows)
     if opts.report:
-        write_report(opts.report, opts, rows, python)
+        write_report(opts.report, opts, rows, python, git)
         print(f"\nreport: {opts.report}")
     return 0
 

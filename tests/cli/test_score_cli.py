@@ -410,10 +410,12 @@ def test_timeouts_memory_and_crashes_through_the_cli(
     for part in ("base", "plus"):
         c = s["status_counts"][part]
         assert (c["timeout"], c["memory"], c["crash"], c["pass"]) == (1, 1, 1, 0)
-    assert s["retried_timeouts"] == 2  # base and plus of the loop, each re-run once alone
     entries = json.loads(out.read_text())["eval"]["HumanEval/34"]
     assert [e["base_status"] for e in entries] == ["timeout", "fail", "fail"]
-    assert entries[0]["codejury"]["base"]["retried"] is True
+    # Re-run alone only when the machine was busy during the timeout.
+    loop = [entries[0]["codejury"][p] for p in ("base", "plus")]
+    assert s["retried_timeouts"] == sum(v["retried"] for v in loop)
+    assert all(v["retried"] or v["busy"] < 0.1 for v in loop)
     assert entries[2]["codejury"]["plus"]["reason"] == "SIGSEGV"
 
 

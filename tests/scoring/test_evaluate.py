@@ -23,9 +23,11 @@ from typing import Any
 
 import pytest
 
+import codejury.scoring.evaluate as evaluate_module
 from codejury.datasets import Benchmark, load_benchmark
 from codejury.sandbox.limits import Limits
 from codejury.scoring.evaluate import (
+    RETRY_BUSY_SHARE,
     ScoreInterrupted,
     ScoreOptions,
     Scorer,
@@ -393,15 +395,20 @@ def test_failing_input_is_recorded(broken: tuple[Scored, list[str]], mini: Bench
     assert empty["base_fail_tests"] == [] and empty["base_status"] == "fail"
 
 
-def test_timeouts_are_retried_alone_once(broken: tuple[Scored, list[str]]) -> None:
+def test_a_timeout_is_retried_alone_exactly_when_the_machine_was_busy(
+    broken: tuple[Scored, list[str]],
+) -> None:
     scored, names = broken
     timeouts = [
         pv
         for name in ("cpu-loop", "sleeps")
         for pv in scored.result.verdicts[names.index(name)].parts.values()
     ]
-    assert all(pv.retried for pv in timeouts)
-    assert scored.result.retried == len(timeouts)
+    assert timeouts and all(pv.status == "timeout" for pv in timeouts)
+    # A retried verdict is the second one: its own busy share may be anything. A timeout that
+    # was not retried must have happened on a quiet machine.
+    assert all(pv.retried or pv.busy < RETRY_BUSY_SHARE for pv in timeouts)
+    assert scored.result.retried == sum(pv.retried for pv in timeouts)
     others = [
         pv
         for n, v in zip(names, scored.result.verdicts, strict=True)
@@ -409,6 +416,19 @@ def test_timeouts_are_retried_alone_once(broken: tuple[Scored, list[str]]) -> No
         for pv in v.parts.values()
     ]
     assert not any(pv.retried for pv in others)
+
+
+def test_every_timeout_is_retried_alone_when_the_threshold_is_zero(
+    env: Env, mini: Benchmark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluate_module, "RETRY_BUSY_SHARE", 0.0)
+    rows = [{"task_id": "HumanEval/0", "solution": BROKEN[n][0]} for n in ("cpu-loop", "sleeps")]
+    # No cache: the shared fixtures scored these very solutions already.
+    options = ScoreOptions(workers=2, use_cache=False)
+    scored = score(mini, write_samples(tmp_path / "t.jsonl", rows), options=options)
+    parts = [pv for v in scored.result.verdicts for pv in v.parts.values()]
+    assert all(pv.status == "timeout" and pv.retried for pv in parts)
+    assert scored.result.retried == len(parts) == 4
     assert any(stage == "retry" for stage, _d, _t in scored.events)
 
 

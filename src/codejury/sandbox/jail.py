@@ -155,13 +155,16 @@ class Outcome:
     ``kind`` is one of: ``ok`` (finished), ``stopped`` (the judge stopped early), ``exc``
     (the sample raised; ``name`` holds the type), ``noentry``, ``timeout`` (``index`` is the
     input that ran out of time), ``eof`` (the child died or closed the channel) and
-    ``protocol`` (the child sent something that is not the protocol).
+    ``protocol`` (the child sent something that is not the protocol). For a timeout,
+    ``busy`` is the share of the timed-out input's run during which the child waited for a
+    CPU — how much the machine's load, not the sample, was in the way.
     """
 
     kind: str
     name: str = ""
     index: int = -1
     received: int = 0
+    busy: float = 0.0
 
 
 class _Clock:
@@ -254,7 +257,9 @@ class Child:
                 if clock.encoding:
                     limit = 2 * limit + 5.0  # encoding a huge output: ours, but still bounded
                 if _over(sample, clock.since, limit) or _over(sample, clock.first, total):
-                    return Outcome("timeout", index=max(clock.index, 0))
+                    return Outcome(
+                        "timeout", index=max(clock.index, 0), busy=_busy(sample, clock.since)
+                    )
             ready, _, _ = select.select([self._sock], [], [], _POLL_S)
             if ready:
                 try:
@@ -401,6 +406,11 @@ def _over(now: tuple[float, float, float], since: tuple[float, float, float], li
         or now[2] - since[2] > 2 * limit  # threads burning CPU in parallel
         or now[0] - since[0] > _WALL_FACTOR * limit + 5  # raw wall time, last resort
     )
+
+
+def _busy(now: tuple[float, float, float], since: tuple[float, float, float]) -> float:
+    elapsed = now[0] - since[0]
+    return min(max((now[1] - since[1]) / elapsed, 0.0), 1.0) if elapsed > 0 else 0.0
 
 
 def _valid_item(item: Any, expected: int) -> bool:

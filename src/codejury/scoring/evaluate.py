@@ -24,6 +24,10 @@ from codejury.scoring.verdicts import PartVerdict
 from codejury.store.db import Store
 
 _FLUSH_EVERY_S = 0.5
+# A timeout is re-run alone when the sample spent at least this share of the timed-out
+# input's run waiting for a CPU: the machine's load, not the sample, may have caused it. On an
+# idle machine a re-run would only repeat the same timeout (an infinite loop stays one).
+RETRY_BUSY_SHARE = 0.1
 # Bump when a change to the sandbox or the comparison can change a verdict: old cached
 # verdicts then stop matching instead of being served.
 ENGINE_VERSION = "1"
@@ -36,7 +40,8 @@ class ScoreOptions:
     Attributes:
         workers: Sandbox workers (one zygote each) — about one per core.
         test_details: Run every input instead of stopping at the first failure.
-        retry_timeouts: Re-run each timed-out test set once, alone, after the others.
+        retry_timeouts: Re-run a timed-out test set once, alone, after the others, when the
+            machine was busy during the timeout (see :data:`RETRY_BUSY_SHARE`).
         use_cache: Reuse cached verdicts of identical (solution, task, dataset, limits).
         limits: Resource and time limits.
         sandbox: How the sandbox is built.
@@ -264,14 +269,17 @@ class Scorer:
     def _retry_timeouts(
         self, pool: Pool, oracles: dict[str, TaskOracle], state: _State, parts: tuple[str, ...]
     ) -> int:
-        # A timeout can be the machine's fault (a burst of load), so each is run again alone —
-        # no other sample running — before it counts. Only the second verdict is kept.
+        # A timeout can be the machine's fault (a burst of load), so one that happened while
+        # the sample waited for a CPU is run again alone — no other sample running — before it
+        # counts. Only the second verdict is kept.
         retry = [
             (v.sample, p)
             for v in state.results.values()
             if not v.cached
             for p in parts
-            if v.status(p) == "timeout" and not v.parts[p].retried
+            if v.status(p) == "timeout"
+            and not v.parts[p].retried
+            and v.parts[p].busy >= RETRY_BUSY_SHARE
         ]
         for i, (sample, part) in enumerate(retry):
             again = self._job(pool, oracles[sample.task_id], sample, part)

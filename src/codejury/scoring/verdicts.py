@@ -24,6 +24,8 @@ class PartVerdict:
         cpu: CPU seconds the child used (kernel accounting).
         retried: Whether a timeout was re-run alone and this is the second verdict.
         failures: With ``--test-details``: every input that did not pass, in order.
+        busy: For a timeout, the share of the timed-out input's run spent waiting for a CPU;
+            a timeout on a busy machine is re-run alone before it counts.
     """
 
     status: str
@@ -33,6 +35,7 @@ class PartVerdict:
     cpu: float = 0.0
     retried: bool = False
     failures: list[int] | None = None
+    busy: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -84,7 +87,9 @@ def from_exception(name: str, index: int | None, n: int) -> PartVerdict:
 def from_outcome(outcome: Outcome, index: int | None, n: int) -> PartVerdict | None:
     """Verdicts that follow from the outcome alone (None when the caller must decide)."""
     if outcome.kind == "timeout":
-        return PartVerdict("timeout", "time limit", outcome.index if index is None else index, n)
+        verdict = PartVerdict("timeout", "time limit", outcome.index if index is None else index, n)
+        verdict.busy = round(outcome.busy, 3)
+        return verdict
     if outcome.kind == "protocol":
         return PartVerdict("fail", "protocol violation", index, n)
     if outcome.kind == "noentry":
