@@ -306,6 +306,8 @@ def explain(diff: Difference) -> str:
     no_mem = recheck.get("evalplus_no_memory_limit")
     if no_mem is not None and _ep_passes(no_mem) == cj:
         return _MEMORY
+    if diff.recheck is None:
+        return "NOT RE-CHECKED (run without --no-recheck to classify)"
     if any(e and not c for e, c in zip(ep, cj, strict=True)):
         return "UNEXPLAINED — EvalPlus passes, codejury does not: " + ", ".join(
             f"{p} {diff.codejury[p]['status']} ({diff.codejury[p]['reason']})"
