@@ -84,7 +84,11 @@ def evalplus_python(given: Path | None, work_dir: Path) -> Path:
     # environment codejury runs in. This is the script's only download (PyPI, via pip).
     print(f"creating {venv} and installing evalplus=={EVALPLUS_VERSION} from PyPI ...", flush=True)
     run_checked([sys.executable, "-m", "venv", "--clear", str(venv)])
-    run_checked([str(python), "-m", "pip", "install", "-q", f"evalplus=={EVALPLUS_VERSION}"])
+    # pip's own cache goes into the work dir too, so ~/.cache stays untouched.
+    run_checked(
+        [str(python), "-m", "pip", "install", "-q", f"evalplus=={EVALPLUS_VERSION}"],
+        env=os.environ | {"PIP_CACHE_DIR": str(work_dir / "pip-cache")},
+    )
     return python
 
 

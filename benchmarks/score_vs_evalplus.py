@@ -503,7 +503,7 @@ def _fmt_s(value: float | None) -> str:
 def print_table(rows: list[Row]) -> None:
     """The summary table, then every difference."""
     header = (
-        f"{'benchmark':<11} {'set':<16} {'phase':<5} {'n':>5} {'agree':>8} {'base':>8} "
+        f"{'benchmark':<11} {'set':<20} {'phase':<5} {'n':>5} {'agree':>8} {'base':>8} "
         f"{'plus':>8} {'EP pass b/p':>12} {'CJ pass b/p':>12} {'EvalPlus s':>10} "
         f"{'codejury s':>10} {'ratio':>6}"
     )
@@ -513,11 +513,11 @@ def print_table(rows: list[Row]) -> None:
     for r in rows:
         c = r.comparison
         if c is None:
-            print(f"{r.benchmark:<11} {r.set_name:<16} {r.phase:<5} {r.note}")
+            print(f"{r.benchmark:<11} {r.set_name:<20} {r.phase:<5} {r.note}")
             continue
         ratio = f"{r.ratio:.1f}x" if r.ratio else "-"
         print(
-            f"{r.benchmark:<11} {r.set_name:<16} {r.phase:<5} {c.n:>5} "
+            f"{r.benchmark:<11} {r.set_name:<20} {r.phase:<5} {c.n:>5} "
             f"{100 * c.agreement:>7.2f}% {100 * c.base_agree / c.n:>7.2f}% "
             f"{100 * c.plus_agree / c.n:>7.2f}% "
             f"{f'{c.evalplus_pass[0]}/{c.evalplus_pass[1]}':>12} "
