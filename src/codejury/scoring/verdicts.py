@@ -79,8 +79,6 @@ def from_exception(name: str, index: int | None, n: int) -> PartVerdict:
     """A verdict for a sample that raised ``name`` (a type name only)."""
     if name == "MemoryError":
         return PartVerdict("memory", name, index, n)
-    if name == "RecursionError":
-        return PartVerdict("error", name, index, n)
     return PartVerdict("error", name, index, n)
 
 
