@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -118,6 +119,7 @@ def score(
         "workers": options.workers,
         "test_details": test_details,
         "canonical": canonical,
+        "limits": dataclasses.asdict(options.limits),
     }
     for w in sample_set.warnings[:20]:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)

@@ -26,8 +26,14 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from codejury.errors import StoreError
+from codejury.store.generations import Generations
 from codejury.store.migrations import migrate
-from codejury.store.records import FINAL_RUN_STATUSES, RunRecord, SampleRecord, VerdictRecord
+from codejury.store.records import (
+    FINAL_RUN_STATUSES,
+    RunRecord,
+    SampleRecord,
+    VerdictRecord,
+)
 
 ENV_VAR = "CODEJURY_DB"
 BUSY_TIMEOUT_S: float = 30
@@ -142,6 +148,10 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         _use_wal(cursor)
+        # With WAL, NORMAL keeps every committed transaction across a killed process (only
+        # an OS crash or power loss can lose the last ones) and drops the fsync per commit,
+        # which is what lets each completion be committed on its own as it arrives.
+        cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
 
@@ -364,6 +374,29 @@ class Store:
         with self._guard(f"finish run {run_id}"), self._writer.begin() as conn:
             if conn.execute(statement).rowcount == 0:
                 raise self._no_run(run_id)
+
+    def reopen_run(self, run_id: str) -> None:
+        """Set an unfinished run back to ``running`` to resume it.
+
+        Raises:
+            StoreError: No such run, or it already finished.
+        """
+        statement = (
+            runs_table.update()
+            .where(runs_table.c.id == run_id, runs_table.c.status != "finished")
+            .values(status="running", finished_at=None)
+        )
+        with self._guard(f"resume run {run_id}"), self._writer.begin() as conn:
+            if conn.execute(statement).rowcount == 0:
+                raise StoreError(
+                    f"run {run_id} in {self.location} does not exist or has already finished",
+                    hint="start a new run instead",
+                )
+
+    @property
+    def generations(self) -> Generations:
+        """Model completions and the completion cache."""
+        return Generations(self)
 
     def list_runs(self, *, kind: str | None = None, limit: int = 50) -> list[RunRecord]:
         """The most recent runs, newest first.

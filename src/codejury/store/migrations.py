@@ -95,6 +95,49 @@ def m001_initial(conn: Connection) -> None:
     # per-run reads; no separate run_id index is needed.
 
 
+@migration
+def m002_generations(conn: Connection) -> None:
+    """Model completions of generation runs, and the content-addressed completion cache."""
+    _run(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS generations (
+            run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            task_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            cache_key TEXT NOT NULL,
+            raw_text TEXT NOT NULL,
+            reasoning TEXT,
+            code TEXT NOT NULL,
+            sanitize_rule TEXT NOT NULL,
+            finish_reason TEXT,
+            truncated INTEGER NOT NULL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            ttft_s REAL,
+            latency_s REAL,
+            cost_usd REAL,
+            response_id TEXT,
+            model_id TEXT,
+            system_fingerprint TEXT,
+            cached INTEGER NOT NULL,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, task_id, idx)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS generation_cache (
+            key TEXT PRIMARY KEY,
+            value_json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        # Resuming looks for an unfinished run with the same spec key.
+        "CREATE INDEX IF NOT EXISTS ix_runs_kind_status ON runs (kind, status)",
+    )
+
+
 def _ensure_ledger(conn: Connection) -> None:
     conn.execute(
         text(

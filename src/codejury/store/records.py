@@ -82,3 +82,50 @@ class VerdictRecord:
     part: str
     status: str
     detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRecord:
+    """One model completion for one task, as received, with what it cost.
+
+    Attributes:
+        task_id: The task id as published.
+        index: The completion's index within the task (0-based).
+        cache_key: Content address of the request (model, parameters, prompt, index).
+        raw_text: The model's answer exactly as received.
+        reasoning: Reasoning text the server sent separately, if any.
+        code: What the sanitizer kept (empty when there was no code).
+        sanitize_rule: The sanitizer rule that chose the code (``no_code`` when none).
+        finish_reason: The provider's stop reason, verbatim.
+        truncated: True when the answer hit ``max_tokens``.
+        input_tokens: Prompt tokens reported by the provider.
+        output_tokens: Generated tokens reported by the provider.
+        ttft_s: Seconds to the first token (None when served from the cache).
+        latency_s: Seconds to the whole answer (None when served from the cache).
+        cost_usd: Token cost at the run's price (what the answer costs, cached or not).
+        response_id: The provider's response id.
+        model_id: The model the provider says answered.
+        system_fingerprint: The backend fingerprint, where reported.
+        cached: True when served from the completion cache (no request was made).
+        error: Why the request failed for good (the answer is then empty), else None.
+    """
+
+    task_id: str
+    index: int
+    cache_key: str
+    raw_text: str
+    reasoning: str | None
+    code: str
+    sanitize_rule: str
+    finish_reason: str | None
+    truncated: bool
+    input_tokens: int | None
+    output_tokens: int | None
+    ttft_s: float | None
+    latency_s: float | None
+    cost_usd: float | None
+    response_id: str | None = None
+    model_id: str | None = None
+    system_fingerprint: str | None = None
+    cached: bool = False
+    error: str | None = None
