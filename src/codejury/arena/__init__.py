@@ -1,0 +1,1 @@
+"""The arena: battles between models, votes (human, LLM judge, execution) and their ratings."""
