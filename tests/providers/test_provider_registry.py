@@ -91,10 +91,10 @@ def test_anthropic_and_mock_references(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(mock, MockProvider) and mock.model == "anything-at-all"
 
 
-def test_local_is_reserved_with_a_clear_message() -> None:
-    with pytest.raises(ConfigError, match="not available yet") as caught:
-        create("local/smollm2")
-    assert "ollama/" in str(caught.value)
+def test_local_is_the_bundled_model_with_one_request_at_a_time() -> None:
+    config = resolve("local/smollm2")
+    assert config.concurrency == 1
+    assert ProviderRegistry().create(config).name == "local"
 
 
 def test_local_works_once_the_bundled_model_registers() -> None:

@@ -3,8 +3,7 @@
 Every provider, built-in or not, is a factory ``(model, options) -> Provider``. Built-ins are
 registered here; third-party packages add theirs through the ``codejury.providers`` entry
 point group, whose entries are loaded only when a model asks for them, so one broken plugin
-cannot break unrelated runs. ``local`` is reserved for the bundled llama.cpp model, which
-registers itself when present.
+cannot break unrelated runs. ``local`` is the bundled model run in-process by llama.cpp.
 """
 
 from __future__ import annotations
@@ -23,6 +22,14 @@ from codejury.providers.retry import Limiter, RetryEvent, RetryingProvider, Retr
 
 ENTRY_POINT_GROUP = "codejury.providers"
 DEFAULT_CONCURRENCY = 8
+# A model run in this process generates one answer at a time; more requests in flight would
+# only queue behind its lock while their timeouts run.
+PROVIDER_CONCURRENCY: Mapping[str, int] = {"local": 1}
+
+
+def default_concurrency(provider: str) -> int:
+    """Requests in flight for a model of ``provider`` unless codejury.toml says otherwise."""
+    return PROVIDER_CONCURRENCY.get(provider, DEFAULT_CONCURRENCY)
 
 
 @dataclass(frozen=True)
@@ -57,9 +64,7 @@ KNOWN_HOSTS: Mapping[str, Host] = {
     "lmstudio": Host("http://127.0.0.1:1234/v1", None),
 }
 
-RESERVED: Mapping[str, str] = {
-    "local": "the bundled local model is not available yet",
-}
+RESERVED: Mapping[str, str] = {}
 
 # Model-table keys the registry itself understands; everything else is a provider option.
 _METADATA_KEYS = frozenset(
@@ -116,7 +121,7 @@ class ModelConfig:
             raise ConfigError(f'{where} needs provider = "..."', hint=_known_hint())
         if not isinstance(model, str) or not model:
             raise ConfigError(f"{where}: model must be a non-empty string")
-        concurrency = table.get("concurrency", DEFAULT_CONCURRENCY)
+        concurrency = table.get("concurrency", default_concurrency(provider))
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise ConfigError(f"{where}: concurrency must be a positive integer")
         rpm = table.get("rpm")
@@ -162,7 +167,9 @@ def resolve(ref: str, models: Mapping[str, Mapping[str, object]] | None = None) 
             f"unknown model {ref!r}: expected provider/model or a name from codejury.toml",
             hint=f"e.g. openai/gpt-4o-mini or ollama/qwen2.5-coder; configured names: {configured}",
         )
-    return ModelConfig(name=ref, provider=provider, model=model)
+    return ModelConfig(
+        name=ref, provider=provider, model=model, concurrency=default_concurrency(provider)
+    )
 
 
 class ProviderRegistry:
@@ -278,6 +285,7 @@ def builtin_factories() -> dict[str, ProviderFactory]:
         host: partial(_openai_compatible, host) for host in KNOWN_HOSTS
     }
     factories["anthropic"] = _anthropic
+    factories["local"] = _local
     factories["mock"] = _mock
     return factories
 
@@ -299,6 +307,17 @@ class _Options:
         value = self.options.get(key)
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"{key} for provider {self.provider!r} must be a string")
+        return value
+
+    def integer(self, key: str, *, minimum: int = 1) -> int | None:
+        value = self.options.get(key)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < minimum
+        ):
+            raise ConfigError(
+                f"{key} for provider {self.provider!r} must be an integer of at least {minimum}, "
+                f"got {value!r}"
+            )
         return value
 
     def table(self, key: str) -> dict[str, object]:
@@ -374,6 +393,33 @@ def _mock(model: str, options: Mapping[str, object]) -> Provider:
         raise ConfigError("latency_s for provider 'mock' must be a number")
     responses = {k: str(v) for k, v in opts.table("responses").items()} or None
     return MockProvider(model, responses, latency_s=float(latency))
+
+
+_LOCAL_KEYS = {"style", "model_path", "n_ctx", "n_threads", "n_batch", "seed"}
+
+
+def _local(model: str, options: Mapping[str, object]) -> Provider:
+    # Imported when a local model is asked for: llama_cpp costs a noticeable start-up time.
+    from codejury.providers import llamacpp
+
+    opts = _Options("local", options, _LOCAL_KEYS)
+    style = opts.text("style") or "chat"
+    if style not in ("chat", "completion"):
+        raise ConfigError(f'style for local/{model} must be "chat" or "completion"')
+    n_ctx = opts.integer("n_ctx", minimum=16) or llamacpp.DEFAULT_N_CTX
+    n_threads = opts.integer("n_threads") or llamacpp.default_threads()
+    n_batch = opts.integer("n_batch") or llamacpp.DEFAULT_N_BATCH
+    seed = opts.integer("seed", minimum=0)
+    llamacpp.require_llama_cpp()
+    settings = llamacpp.LlamaSettings(
+        model_path=llamacpp.model_file(model, opts.text("model_path")),
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_batch=n_batch,
+    )
+    return llamacpp.LlamaCppProvider(
+        model, settings, style="chat" if style == "chat" else "completion", seed=seed
+    )
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
