@@ -22,14 +22,14 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from codejury.datasets.models import Benchmark, Problem
 from codejury.errors import AuthError, CodejuryError
 from codejury.prompts import PromptSpec, build_request, program_text
 from codejury.providers.base import Generation, GenerationRequest, Provider, is_retryable
 from codejury.providers.registry import ModelConfig
-from codejury.sanitize import sanitize
+from codejury.sanitize import Sanitized, sanitize
 from codejury.store.db import Store
 from codejury.store.records import GenerationRecord
 
@@ -169,6 +169,22 @@ class RunStopped(CodejuryError):
     """The generation phase stopped early; what was finished is in the store."""
 
 
+class RequestPlanner(Protocol):
+    """Builds a run's requests and reads its answers when they are not a benchmark's prompts.
+
+    Own task files and LLM judges ask their own questions; everything else about a run
+    (concurrency, the cache, durable writes, resume, the failure policy) stays the Generator's.
+    """
+
+    def request(self, problem: Problem, index: int) -> GenerationRequest:
+        """The request for completion ``index`` of ``problem``."""
+        ...
+
+    def extract(self, problem: Problem, generation: Generation) -> Sanitized:
+        """The code (if any) to keep from an answer to ``problem``."""
+        ...
+
+
 class Generator:
     """Requests every missing completion of a run and commits each one as it arrives.
 
@@ -180,6 +196,8 @@ class Generator:
         cost: Token cost function for the model's price.
         use_cache: Answer repeated requests from the completion cache.
         on_progress: Called after every completion.
+        planner: Builds the requests and extracts the code instead of the spec's prompt
+            style and the sanitizer (None: the benchmark's own prompts).
     """
 
     def __init__(
@@ -192,6 +210,7 @@ class Generator:
         cost: CostFn,
         use_cache: bool = True,
         on_progress: Callable[[GenerationProgress], None] | None = None,
+        planner: RequestPlanner | None = None,
     ) -> None:
         self.spec = spec
         self.provider = provider
@@ -200,6 +219,7 @@ class Generator:
         self.cost = cost
         self.use_cache = use_cache
         self.on_progress = on_progress or (lambda _p: None)
+        self.planner = planner
         self._identity = spec.model_identity()
 
     async def run(self) -> GenerationOutcome:
@@ -221,7 +241,11 @@ class Generator:
             for index in range(spec.n):
                 if (task_id, index) in have:
                     continue
-                request = spec.request(problem, index)
+                request = (
+                    spec.request(problem, index)
+                    if self.planner is None
+                    else self.planner.request(problem, index)
+                )
                 todo.append((problem, index, request, request_key(self._identity, request, index)))
         progress = GenerationProgress(total=len(spec.task_ids) * spec.n, done=len(have))
         self.on_progress(progress)
@@ -290,9 +314,12 @@ class Generator:
     def _record(
         self, problem: Problem, index: int, key: str, g: Generation, *, cached: bool
     ) -> GenerationRecord:
-        family = self.spec.benchmark.family
-        text = program_text(problem, self.spec.prompt.style, g.text, family)
-        clean = sanitize(text, problem.entry_point, reasoning=g.reasoning)
+        if self.planner is not None:
+            clean = self.planner.extract(problem, g)
+        else:
+            family = self.spec.benchmark.family
+            text = program_text(problem, self.spec.prompt.style, g.text, family)
+            clean = sanitize(text, problem.entry_point, reasoning=g.reasoning)
         return GenerationRecord(
             task_id=problem.task_id,
             index=index,
