@@ -332,6 +332,13 @@ BROKEN: dict[str, tuple[str, str, str]] = {
     "syntax-error": ("def has_close_elements(:\n", "error", "SyntaxError"),
     "no-entry-point": ("def something_else():\n    return 1\n", "error", "entry point not defined"),
     "module-raises": ("raise RuntimeError('at import')\n", "error", "RuntimeError"),
+    # Annotations are evaluated as in a plain `python file.py` (EvalPlus's behaviour): the
+    # sandbox's own `from __future__ import annotations` must not leak into the sample.
+    "unimported-annotation": (
+        SIG.replace("from typing import List\n\n\n", "") + "    return False\n",
+        "error",
+        "NameError",
+    ),
     "lying-eq": (
         "class Yes:\n    def __eq__(self, other):\n        return True\n\n"
         + SIG

@@ -175,7 +175,7 @@ def _child_main(sock: socket.socket, page: mmap.mmap) -> None:
         if op == "load":
             namespace = {"__name__": "__sample__", "__builtins__": builtins}
             try:
-                exec(compile(message[1], "<sample>", "exec"), namespace)
+                exec(compile(message[1], "<sample>", "exec", dont_inherit=True), namespace)
             except BaseException as exc:  # the sample's own failure, reported by type only
                 _send(sock, ["exc", type(exc).__name__])
             else:

@@ -30,7 +30,7 @@ _FLUSH_EVERY_S = 0.5
 RETRY_BUSY_SHARE = 0.1
 # Bump when a change to the sandbox or the comparison can change a verdict: old cached
 # verdicts then stop matching instead of being served.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def _cj_prepare(code: str, plain: bool, imports: list[str]) -> None:
     # Registered while it runs, as an imported module would be (dataclasses, typing and
     # pickle look their module up there); the tests later get the view below instead.
     sys.modules["solution"] = module
-    exec(compile(code, "<solution>", "exec"), module.__dict__)
+    exec(compile(code, "<solution>", "exec", dont_inherit=True), module.__dict__)
     view = types.ModuleType("solution")
     for key, value in list(module.__dict__.items()):
         if key.startswith("__"):
@@ -150,7 +150,7 @@ def _load_tests(source: str) -> None:
     _state.pop("broken", None)
     try:
         _reset()
-        exec(compile(source, "<tests>", "exec"), namespace)
+        exec(compile(source, "<tests>", "exec", dont_inherit=True), namespace)
     except BaseException as exc:
         _state["broken"] = ["error", "the tests did not load: " + _describe(exc), _line(exc)]
 
