@@ -21,7 +21,7 @@ err_console = Console(stderr=True)
 
 def _register_commands() -> None:
     # Each command group lives in its own module and adds itself to `app`.
-    from codejury.cli import compare, evalcmd, runs, score, taskeval  # noqa: F401
+    from codejury.cli import arena, compare, evalcmd, runs, score, taskeval  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

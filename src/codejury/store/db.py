@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from codejury.errors import StoreError
+from codejury.store.arena import Arena
 from codejury.store.generations import Generations
 from codejury.store.migrations import migrate
 from codejury.store.records import (
@@ -397,6 +398,11 @@ class Store:
     def generations(self) -> Generations:
         """Model completions and the completion cache."""
         return Generations(self)
+
+    @property
+    def arena(self) -> Arena:
+        """Arena voters, pool, battles, votes and judge verdicts."""
+        return Arena(self)
 
     def list_runs(self, *, kind: str | None = None, limit: int = 50) -> list[RunRecord]:
         """The most recent runs, newest first.

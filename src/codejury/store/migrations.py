@@ -138,6 +138,121 @@ def m002_generations(conn: Connection) -> None:
     )
 
 
+@migration
+def m003_arena(conn: Connection) -> None:
+    """The blind arena: prompts, models, answers, battles, voters, sessions, votes, verdicts."""
+    _run(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS arena_prompts (
+            id TEXT PRIMARY KEY,
+            benchmark TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            active INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS arena_models (
+            name TEXT PRIMARY KEY,
+            active INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        # No foreign key to runs: deleting a run must never take votes with it.
+        """
+        CREATE TABLE IF NOT EXISTS arena_answers (
+            id TEXT PRIMARY KEY,
+            prompt_id TEXT NOT NULL REFERENCES arena_prompts (id),
+            model TEXT NOT NULL REFERENCES arena_models (name),
+            run_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            tests_json TEXT NOT NULL,
+            flag TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (run_id, task_id, idx)
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS ix_arena_answers_model ON arena_answers (model)",
+        """
+        CREATE TABLE IF NOT EXISTS arena_battles (
+            id TEXT PRIMARY KEY,
+            prompt_id TEXT NOT NULL REFERENCES arena_prompts (id),
+            answer_a TEXT NOT NULL REFERENCES arena_answers (id),
+            answer_b TEXT NOT NULL REFERENCES arena_answers (id),
+            model_a TEXT NOT NULL,
+            model_b TEXT NOT NULL,
+            pair_key TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS arena_voters (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            active INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS arena_sessions (
+            token_hash TEXT PRIMARY KEY,
+            voter_id TEXT NOT NULL REFERENCES arena_voters (id),
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )
+        """,
+        # The UNIQUE constraint is what makes a vote count once, whatever the web layer does.
+        """
+        CREATE TABLE IF NOT EXISTS arena_votes (
+            id TEXT PRIMARY KEY,
+            battle_id TEXT NOT NULL REFERENCES arena_battles (id),
+            voter_id TEXT NOT NULL REFERENCES arena_voters (id),
+            choice TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (battle_id, voter_id)
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS ix_arena_votes_voter ON arena_votes (voter_id)",
+        "CREATE INDEX IF NOT EXISTS ix_arena_votes_created_at ON arena_votes (created_at)",
+        """
+        CREATE TABLE IF NOT EXISTS arena_judgements (
+            battle_id TEXT NOT NULL REFERENCES arena_battles (id),
+            judge_model TEXT NOT NULL,
+            side_order TEXT NOT NULL,
+            template TEXT NOT NULL,
+            prompt_json TEXT NOT NULL,
+            response TEXT NOT NULL,
+            choice TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cost_usd REAL,
+            latency_s REAL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (battle_id, judge_model, side_order)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS arena_imported (
+            key TEXT PRIMARY KEY,
+            model_a TEXT NOT NULL,
+            model_b TEXT NOT NULL,
+            winner TEXT NOT NULL,
+            source TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            record_json TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        )
+        """,
+    )
+
+
 def _ensure_ledger(conn: Connection) -> None:
     conn.execute(
         text(
