@@ -273,6 +273,7 @@ class Generator:
         # first run-stopping failure cancels the rest (their slots are freed at once).
         stop: list[CodejuryError] = []
         answered: list[bool] = []
+        committer = _Committer(self.store, self.run_id)
 
         async def one(problem: Problem, index: int, request: GenerationRequest, key: str) -> None:
             try:
@@ -288,27 +289,34 @@ class Generator:
                         if other is not asyncio.current_task():
                             other.cancel()
                     raise
-                record = self._failed(problem, index, key, exc)
+                committer.put(self._failed(problem, index, key, exc), None)
                 progress.failed += 1
             else:
                 answered.append(True)
                 record = self._record(problem, index, key, generation, cached=False)
-                self.store.generations.cache(key, _to_cache(generation))
-            self.store.generations.add(self.run_id, record)
+                committer.put(record, _to_cache(generation))
             progress.done += 1
             self.on_progress(progress)
 
         tasks = [asyncio.create_task(one(*job)) for job in jobs]
+        writer = asyncio.create_task(committer.run())
         try:
             for future in asyncio.as_completed(tasks):
                 try:
                     await future
-                except CodejuryError:
+                except CodejuryError:  # a failed store raises here too, through put()
                     break
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            if committer.error is None:
+                # What arrived since the writer's last commit; a Ctrl-C still saves it.
+                committer.flush()
+        if committer.error is not None:
+            return committer.error
         return stop[0] if stop else None
 
     def _record(
@@ -361,6 +369,52 @@ class Generator:
             cost_usd=None,
             error=exc.message,
         )
+
+
+class _Committer:
+    """Commits completions as they arrive, in groups: one transaction per event-loop turn.
+
+    Committing each completion in its own transaction costs about as much CPU as the HTTP
+    request that produced it, and it runs on the event loop. Here :meth:`put` only queues,
+    and a writer task commits everything queued since its last commit, so a completion
+    reaches the database within one loop turn of arriving (what a killed process can lose
+    is what it could lose anyway: the answers being read at that moment).
+    """
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self._store = store
+        self._run_id = run_id
+        self._records: list[GenerationRecord] = []
+        self._cache: dict[str, dict[str, Any]] = {}
+        self._wake = asyncio.Event()
+        self.error: CodejuryError | None = None
+
+    def put(self, record: GenerationRecord, cached: dict[str, Any] | None) -> None:
+        """Queue one completion (and its cache entry) for the next commit."""
+        if self.error is not None:
+            raise self.error  # the store failed: stop this request's task too
+        self._records.append(record)
+        if cached is not None:
+            self._cache[record.cache_key] = cached
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Commit whatever is queued each time something arrives, until cancelled."""
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                self.flush()
+        except CodejuryError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        """Commit everything queued now, in one transaction."""
+        records, cache = self._records, self._cache
+        self._records, self._cache = [], {}
+        if records:
+            self._store.generations.add_many(self._run_id, records, cache)
 
 
 def _stops_run(exc: CodejuryError) -> bool:

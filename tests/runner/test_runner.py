@@ -215,3 +215,22 @@ def test_completion_style_scores_prompt_plus_answer(bench: Benchmark, store: Sto
     row = store.generations.of_run(run_id)[0]
     # The answer is cut at the next top-level def, as EvalPlus's stop sequences do.
     assert "extra" not in row.code and "return 0" in row.code
+
+
+def test_a_failing_store_stops_the_run_and_says_so(
+    bench: Benchmark, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codejury.errors import StoreError
+    from codejury.store.generations import Generations
+
+    spec = _spec(bench)
+    run_id = _new_run(store, spec)
+
+    def add_many(self: Generations, *args: object, **kwargs: object) -> None:
+        raise StoreError("disk full")
+
+    monkeypatch.setattr(Generations, "add_many", add_many)
+    outcome = _run(spec, MockProvider("m", _answer, latency_s=0.01), store, run_id)
+    assert isinstance(outcome.stopped_by, StoreError), "a lost write must never look finished"
+    monkeypatch.undo()
+    assert store.generations.of_run(run_id) == []

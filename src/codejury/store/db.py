@@ -225,6 +225,7 @@ class Store:
         self._engine = engine
         # For SQLite, a view of the same engine whose transactions start with BEGIN IMMEDIATE.
         self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._statements: dict[tuple[str, tuple[str, ...]], Any] = {}
         self.location = location
         """Where the store lives, for messages: the file path, or the URL without password."""
 
@@ -599,8 +600,29 @@ class Store:
         action: str,
     ) -> None:
         """Insert ``rows``; on a key clash update the ``update`` columns, or keep the old row."""
-        if not rows:
+        self._upsert_many([(table, rows, tuple(update))], action=action)
+
+    def _upsert_many(
+        self,
+        batches: Sequence[tuple[sa.Table, list[dict[str, Any]], tuple[str, ...]]],
+        *,
+        action: str,
+    ) -> None:
+        """Several :meth:`_upsert` batches ``(table, rows, update)`` in one transaction."""
+        if not any(rows for _table, rows, _update in batches):
             return
+        # A list of parameter sets runs as one executemany: fast for 10k rows.
+        with self._guard(action), self._writer.begin() as conn:
+            for table, rows, update in batches:
+                if rows:
+                    conn.execute(self._upsert_statement(table, update), rows)
+
+    def _upsert_statement(self, table: sa.Table, update: tuple[str, ...]) -> Any:
+        # Building an ON CONFLICT statement costs more than running it for one row (SQLAlchemy
+        # makes a fresh `excluded` alias each time); statements are immutable, so build once.
+        statement = self._statements.get((table.name, update))
+        if statement is not None:
+            return statement
         insert: Callable[[sa.Table], Any] = (
             postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
         )
@@ -613,9 +635,8 @@ class Store:
             )
         else:
             statement = statement.on_conflict_do_nothing(index_elements=key)
-        # A list of parameter sets runs as one executemany: fast for 10k rows.
-        with self._guard(action), self._writer.begin() as conn:
-            conn.execute(statement, rows)
+        self._statements[(table.name, update)] = statement
+        return statement
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:

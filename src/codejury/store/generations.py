@@ -8,7 +8,7 @@ repeated request is answered from it without calling the model, and the answer i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -88,8 +88,39 @@ class Generations:
         self._store._upsert(
             generations_table,
             [_row(run_id, record, _now())],
-            update=[c.name for c in generations_table.columns if c.name not in _KEY],
+            update=_UPDATE,
             action=f"save a completion of run {run_id}",
+        )
+
+    def add_many(
+        self,
+        run_id: str,
+        records: Sequence[GenerationRecord],
+        cache: Mapping[str, dict[str, Any]],
+    ) -> None:
+        """Commit completions and completion-cache entries together, in one transaction.
+
+        Raises:
+            StoreError: No such run, a cache value is not JSON, or the database failed.
+        """
+        from codejury.store.db import _dumps, _now
+
+        created_at = _now()
+        cache_rows = [
+            {
+                "key": key,
+                "value_json": _dumps(value, "a cached completion"),
+                "created_at": created_at,
+            }
+            for key, value in cache.items()
+        ]
+        rows = [_row(run_id, record, created_at) for record in records]
+        self._store._upsert_many(
+            [
+                (generation_cache_table, cache_rows, ("value_json", "created_at")),
+                (generations_table, rows, _UPDATE),
+            ],
+            action=f"save completions of run {run_id}",
         )
 
     def of_run(self, run_id: str) -> list[GenerationRecord]:
@@ -151,3 +182,4 @@ class Generations:
 
 
 _KEY = ("run_id", "task_id", "idx")
+_UPDATE = tuple(c.name for c in generations_table.columns if c.name not in _KEY)
