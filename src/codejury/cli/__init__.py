@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -19,14 +20,31 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
-def _register_commands() -> None:
-    # Each command group lives in its own module and adds itself to `app`.
-    from codejury.cli import arena, compare, evalcmd, runs, score, taskeval  # noqa: F401
+# Command name → the module that defines it (each module adds itself to `app` on import).
+COMMAND_MODULES: dict[str, str] = {
+    "score": "score",
+    "compare": "compare",
+    "eval": "evalcmd",
+    "runs": "runs",
+    "taskeval": "taskeval",
+    "arena": "arena",
+}
+
+
+def _register_commands(argv: list[str] | None = None) -> None:
+    # Only the invoked command's module is imported: some pull in scipy, SQLAlchemy or the
+    # SDKs, and `codejury score` should not pay a second for the arena's imports. Help and
+    # unknown commands import them all, so the listing is complete.
+    args = sys.argv[1:] if argv is None else argv
+    first = next((a for a in args if not a.startswith("-")), None)
+    names = [COMMAND_MODULES[first]] if first in COMMAND_MODULES else COMMAND_MODULES.values()
+    for name in dict.fromkeys(names):
+        importlib.import_module(f"codejury.cli.{name}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become a message on stderr and a non-zero exit code."""
-    _register_commands()
+    _register_commands(argv)
     try:
         rv = app(args=argv, standalone_mode=False)
     except CodejuryError as exc:
