@@ -20,6 +20,25 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from codejury import __version__
+
+        typer.echo(f"codejury {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Choose the LLM your team writes code with."""
+    # A root callback also keeps `app` a command group when only one command module is
+    # imported (Typer would otherwise run that lone command without its name).
+
+
 # Command name → the module that defines it (each module adds itself to `app` on import).
 COMMAND_MODULES: dict[str, str] = {
     "score": "score",
