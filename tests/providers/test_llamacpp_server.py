@@ -11,86 +11,19 @@ codejury.toml pointing at such a server should.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
 import pytest
 
 pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] is not installed")
 
 from codejury.cli import main
-from codejury.providers.llamacpp import bundled_model_path, default_threads
 from codejury.store import Store
 
 TASKS = ("HumanEval/0", "HumanEval/2", "HumanEval/4", "HumanEval/7", "HumanEval/12")
-# The load settings both sides use.
-SETTINGS: Mapping[str, int] = {
-    "n_ctx": 4096,
-    "n_threads": default_threads(),
-    "n_batch": 512,
-    "seed": 1234,
-}
-STARTUP_TIMEOUT_S = 120.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A running ``llama_cpp.server`` on the bundled model; yields its API root."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    threads = str(SETTINGS["n_threads"])
-    command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(bundled_model_path("smollm2")),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", str(SETTINGS["n_ctx"]),
-        "--n_threads", threads, "--n_threads_batch", threads,
-        "--n_batch", str(SETTINGS["n_batch"]), "--n_ubatch", str(SETTINGS["n_batch"]),
-        "--seed", str(SETTINGS["seed"]),
-    ]  # fmt: skip
-    # A file, not a pipe: a verbose server would block once a pipe nobody reads fills up.
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(server, url, log_path)
-        yield f"{url}/v1"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _wait_until_up(server: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited with {server.returncode}:\n{_tail(log_path)}")
-        try:
-            if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"llama_cpp.server not up after {STARTUP_TIMEOUT_S:g} s:\n{_tail(log_path)}")
-
-
-def _tail(path: Path, limit: int = 4000) -> str:
-    return path.read_text(errors="replace")[-limit:]
+# The server itself is the session fixture `llama_server` in tests/conftest.py; the in-process
+# model below gets its load settings (`llama_server_settings`).
 
 
 def _eval(capsys: pytest.CaptureFixture[str], model: str, data: Path) -> dict[str, object]:
@@ -103,6 +36,7 @@ def _eval(capsys: pytest.CaptureFixture[str], model: str, data: Path) -> dict[st
 
 def test_eval_through_the_server_gives_the_in_process_answers(
     llama_server: str,
+    llama_server_settings: Mapping[str, int],
     shared_data_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -123,10 +57,10 @@ concurrency = 1
 [models.inproc]
 provider = "local"
 model = "smollm2"
-n_ctx = {SETTINGS["n_ctx"]}
-n_threads = {SETTINGS["n_threads"]}
-n_batch = {SETTINGS["n_batch"]}
-seed = {SETTINGS["seed"]}
+n_ctx = {llama_server_settings["n_ctx"]}
+n_threads = {llama_server_settings["n_threads"]}
+n_batch = {llama_server_settings["n_batch"]}
+seed = {llama_server_settings["seed"]}
 """,
         encoding="utf-8",
     )

@@ -47,6 +47,8 @@ COMMAND_MODULES: dict[str, str] = {
     "runs": "runs",
     "taskeval": "taskeval",
     "arena": "arena",
+    "perf": "perf",
+    "cost": "cost",
 }
 
 
