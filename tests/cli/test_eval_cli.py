@@ -294,3 +294,13 @@ def test_dry_run_checks_the_pipeline_with_reference_answers(
     with Store.open() as store:
         record = store.get_run(ran.summary["run_id"])
     assert record.spec["dry_run"] is True
+
+
+def test_square_brackets_in_messages_are_printed(
+    env: Path, shared_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (env / "codejury.toml").write_text("[modles.x]\nprovider = 'mock'\n")
+    ran = run(capsys, "eval", "-m", "mock/x", "--data-dir", str(shared_data_dir))
+    assert ran.code == 2 and "codejury.toml:1" in ran.err
+    assert "[modles" in ran.err or "modles" in ran.err
+    assert "[models" in ran.err, "a hint naming [models] must not lose its brackets"

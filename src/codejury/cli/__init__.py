@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from codejury.errors import CodejuryError
 
@@ -49,6 +50,7 @@ COMMAND_MODULES: dict[str, str] = {
     "arena": "arena",
     "perf": "perf",
     "cost": "cost",
+    "select": "select",
 }
 
 
@@ -69,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = app(args=argv, standalone_mode=False)
     except CodejuryError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        # Messages quote files and keys such as [models.x]: not rich markup.
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.hint:
-            err_console.print(f"  [yellow]hint:[/] {exc.hint}", highlight=False)
+            err_console.print(f"  [yellow]hint:[/] {escape(exc.hint)}", highlight=False)
         return exc.exit_code
     except KeyboardInterrupt:
         err_console.print("interrupted: finished work was saved; run the same command to resume.")

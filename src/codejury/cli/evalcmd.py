@@ -21,7 +21,7 @@ from codejury.cli import app
 from codejury.cli.evalview import print_eval_summary
 from codejury.cli.score import _score_with_progress
 from codejury.config import Settings, load_settings
-from codejury.cost import PriceCatalog, price_for, token_cost
+from codejury.cost import Price, PriceCatalog, price_for, token_cost
 from codejury.datasets import BENCHMARK_IDS, Benchmark, load_benchmark
 from codejury.errors import CodejuryError, ConfigError
 from codejury.prompts import STYLES, PromptSpec, PromptStyle
@@ -109,34 +109,124 @@ def eval_command(
         data_dir=data_dir,
         db=db,
     )
-    bench = load_benchmark(settings.benchmark, settings.data_dir)
-    model_config = resolve(settings.model or DEFAULT_MODEL, settings.models)
-    if concurrency is not None:
-        model_config = dataclasses.replace(model_config, concurrency=concurrency)
+    flags = EvalFlags(
+        tasks=tasks,
+        limit=limit,
+        concurrency=concurrency,
+        seed=seed,
+        style=style,
+        retries=retries,
+        no_cache=no_cache,
+        no_resume=no_resume,
+        dry_run=dry_run,
+        quiet=as_json,
+        output=output,
+    )
+    try:
+        outcome = run_eval(settings, settings.model or DEFAULT_MODEL, settings.benchmark, flags)
+    except ScoreInterrupted:
+        raise typer.Exit(130) from None
+    if as_json:
+        typer.echo(json.dumps(outcome.summary | {"run_id": outcome.run_id}))
+    else:
+        print_eval_summary(
+            Console(), outcome.spec, outcome.summary, outcome.run_id, outcome.price, output
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalFlags:
+    """How one eval runs, beyond the settings (see the ``codejury eval`` flags of the same names).
+
+    Attributes:
+        tasks: Only these task ids, comma-separated.
+        limit: Only the first N tasks.
+        concurrency: Requests in flight (default: the model's).
+        seed: Sampling seed, where supported.
+        style: Prompt style (``instruct`` or ``completion``); default from the model.
+        retries: Retries of a failed request.
+        no_cache: Request every answer again.
+        no_resume: Start a new run even if one is unfinished.
+        dry_run: Answer with the reference solutions instead of calling the model.
+        quiet: No progress bars.
+        output: Also write EvalPlus results JSON here.
+    """
+
+    tasks: str | None = None
+    limit: int | None = None
+    concurrency: int | None = None
+    seed: int | None = None
+    style: str | None = None
+    retries: int = 5
+    no_cache: bool = False
+    no_resume: bool = False
+    dry_run: bool = False
+    quiet: bool = False
+    output: Path | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalOutcome:
+    """A finished eval: its run id, spec, summary (as stored) and the price used."""
+
+    run_id: str
+    spec: EvalSpec
+    summary: dict[str, Any]
+    price: Price | None
+
+
+def run_eval(settings: Settings, model_ref: str, benchmark: str, flags: EvalFlags) -> EvalOutcome:
+    """Generate, score and store one model on one benchmark: what ``codejury eval`` does.
+
+    An unfinished run of the same spec is resumed (unless ``flags.no_resume``), and answers
+    come from the completion cache when they can.
+
+    Args:
+        settings: Resolved settings (n, temperature, max tokens, data dir, store...).
+        model_ref: ``provider/model`` or a codejury.toml name.
+        benchmark: Benchmark id.
+        flags: The rest of the eval's options.
+
+    Returns:
+        The run's id, spec, summary and price.
+
+    Raises:
+        CodejuryError: Bad options, data, model failures (what finished is saved).
+        ScoreInterrupted: Scoring was interrupted (the run is marked interrupted).
+    """
+    bench = load_benchmark(benchmark, settings.data_dir)
+    model_config = resolve(model_ref, settings.models)
+    if flags.concurrency is not None:
+        model_config = dataclasses.replace(model_config, concurrency=flags.concurrency)
     spec = EvalSpec(
         model=model_config,
         benchmark=bench,
-        task_ids=_select_tasks(bench, tasks, limit),
+        task_ids=_select_tasks(bench, flags.tasks, flags.limit),
         n=settings.n,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
-        seed=seed,
+        seed=flags.seed,
         timeout_s=settings.timeout_s,
-        prompt=PromptSpec(style=_style(style, model_config)),
+        prompt=PromptSpec(style=_style(flags.style, model_config)),
     )
     if spec.n > 1 and spec.temperature == 0:
         Console(stderr=True).print(
             "[yellow]warning:[/] n > 1 at temperature 0 asks for the same greedy answer n times"
         )
+    dry_run = flags.dry_run
     price = None if dry_run else price_for(model_config, settings.prices, PriceCatalog.builtin())
     started = time.monotonic()
     with Store.open(settings.db) as store:
-        run_id, resumed = _open_run(store, spec, settings, price, dry_run, no_resume)
+        run_id, resumed = _open_run(store, spec, settings, price, dry_run, flags.no_resume)
         status: str = "failed"
         summ: dict[str, Any] | None = None
         try:
             outcome = _generate(
-                spec, store, run_id, price, _Flags(dry_run, no_cache, as_json, retries)
+                spec,
+                store,
+                run_id,
+                price,
+                _Flags(dry_run, flags.no_cache, flags.quiet, flags.retries),
             )
             gen = generation_summary(outcome.records)
             summ = {"generation": gen, "generation_seconds": round(outcome.wall_seconds, 3)}
@@ -152,30 +242,24 @@ def eval_command(
                 workers=settings.workers or (os.cpu_count() or 1),
                 sandbox=SandboxConfig(),
             )
-            result = _score_with_progress(bench, options, store, samples, run_id, as_json)
+            result = _score_with_progress(bench, options, store, samples, run_id, flags.quiet)
             summ |= summary(result, [])
             headline = "plus" if bench.has_plus else next(iter(summ["pass_at_k"]))
             solved = summ["pass_at_k"][headline]["pass@1"]["value"] * summ["tasks"]
             summ["cost_per_solved_usd"] = cost_per_solved(gen["cost_usd"], solved)
             summ["wall_seconds"] = round(time.monotonic() - started, 3)
             summ["resumed"] = resumed
-            if output is not None:
+            if flags.output is not None:
                 document = evalplus_results(result, [], spec.document() | {"run_id": run_id})
-                write_json(output, document)
+                write_json(flags.output, document)
             status = "finished"
-        except ScoreInterrupted:
-            status = "interrupted"
-            raise typer.Exit(130) from None
-        except KeyboardInterrupt:
+        except (ScoreInterrupted, KeyboardInterrupt):
             status = "interrupted"
             raise
         finally:
             store.finish_run(run_id, status=status, summary=summ)
     assert summ is not None
-    if as_json:
-        typer.echo(json.dumps(summ | {"run_id": run_id}))
-    else:
-        print_eval_summary(Console(), spec, summ, run_id, price, output)
+    return EvalOutcome(run_id, spec, summ, price)
 
 
 def _select_tasks(bench: Benchmark, tasks: str | None, limit: int | None) -> tuple[str, ...]:

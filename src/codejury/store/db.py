@@ -377,6 +377,24 @@ class Store:
             if conn.execute(statement).rowcount == 0:
                 raise self._no_run(run_id)
 
+    def update_summary(self, run_id: str, summary: dict[str, Any]) -> None:
+        """Replace a run's summary without changing its status (saves work in progress).
+
+        A long multi-stage run (``codejury select``) records each stage as it finishes, so
+        a crash loses at most the stage in progress.
+
+        Raises:
+            StoreError: No such run, the summary is not JSON, or the database failed.
+        """
+        statement = (
+            runs_table.update()
+            .where(runs_table.c.id == run_id)
+            .values(summary_json=_dumps(summary, "the run summary"))
+        )
+        with self._guard(f"update run {run_id}"), self._writer.begin() as conn:
+            if conn.execute(statement).rowcount == 0:
+                raise self._no_run(run_id)
+
     def reopen_run(self, run_id: str) -> None:
         """Set an unfinished run back to ``running`` to resume it.
 
