@@ -697,6 +697,13 @@ class Interrupted:
     rows: list[dict[str, Any]]
 
 
+def _default_sigint() -> None:
+    # A shell that starts the test run in the background (no job control) makes SIGINT
+    # ignored, and children inherit that: Python then never raises KeyboardInterrupt. A user
+    # at a terminal has the default disposition; give the child that.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_a_run(env: Env, mini: Benchmark, tmp_path: Path) -> Interrupted:
     """Run `codejury score` as a subprocess and SIGINT it once two samples are stored."""
     p = mini.problems["HumanEval/22"]
@@ -722,6 +729,7 @@ def _interrupt_a_run(env: Env, mini: Benchmark, tmp_path: Path) -> Interrupted:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 60
@@ -829,7 +837,12 @@ def test_sigint_while_computing_expected_outputs_stops_promptly(env: Env, tmp_pa
         "-o", str(tmp_path / "r.json"), "-j", "2",
     ]  # fmt: skip
     proc = subprocess.Popen(
-        cmd, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 60
