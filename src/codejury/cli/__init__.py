@@ -51,6 +51,8 @@ COMMAND_MODULES: dict[str, str] = {
     "perf": "perf",
     "cost": "cost",
     "select": "select",
+    "report": "report",
+    "catalog": "catalog",
 }
 
 
