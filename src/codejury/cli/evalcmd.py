@@ -14,15 +14,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from codejury import __version__
 from codejury.cli import app
+from codejury.cli.common import progress_bar, select_ids
 from codejury.cli.evalview import print_eval_summary
 from codejury.cli.score import _score_with_progress
 from codejury.config import Settings, load_settings
 from codejury.cost import Price, PriceCatalog, price_for, token_cost
-from codejury.datasets import BENCHMARK_IDS, Benchmark, load_benchmark
+from codejury.datasets import BENCHMARK_IDS, load_benchmark
 from codejury.errors import CodejuryError, ConfigError
 from codejury.prompts import STYLES, PromptSpec, PromptStyle
 from codejury.providers.base import Provider
@@ -201,7 +201,9 @@ def run_eval(settings: Settings, model_ref: str, benchmark: str, flags: EvalFlag
     spec = EvalSpec(
         model=model_config,
         benchmark=bench,
-        task_ids=_select_tasks(bench, flags.tasks, flags.limit),
+        task_ids=select_ids(
+            list(bench.problems), flags.tasks, flags.limit, flag="--tasks", where=bench.id
+        ),
         n=settings.n,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
@@ -260,20 +262,6 @@ def run_eval(settings: Settings, model_ref: str, benchmark: str, flags: EvalFlag
             store.finish_run(run_id, status=status, summary=summ)
     assert summ is not None
     return EvalOutcome(run_id, spec, summ, price)
-
-
-def _select_tasks(bench: Benchmark, tasks: str | None, limit: int | None) -> tuple[str, ...]:
-    ids = list(bench.problems)
-    if tasks:
-        wanted = [t.strip() for t in tasks.split(",") if t.strip()]
-        unknown = [t for t in wanted if t not in bench.problems]
-        if unknown:
-            raise ConfigError(
-                f"--tasks: {', '.join(unknown[:5])} not in {bench.id}",
-                hint=f"task ids look like {ids[0]}",
-            )
-        ids = wanted
-    return tuple(ids[:limit] if limit else ids)
 
 
 def _style(flag: str | None, model: ModelConfig) -> PromptStyle:
@@ -360,15 +348,7 @@ def _generate(
     def cost(tokens_in: int | None, tokens_out: int | None) -> float | None:
         return None if price is None else token_cost(price, tokens_in or 0, tokens_out or 0)
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=flags.quiet,
-    ) as bar:
+    with progress_bar(flags.quiet) as bar:
         task = bar.add_task(f"generating ({spec.model.name})", total=counts.total)
 
         def show(p: GenerationProgress) -> None:

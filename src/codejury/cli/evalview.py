@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from codejury.runner import EvalSpec
+if TYPE_CHECKING:
+    from codejury.runner import EvalSpec
 
 
 def _money(value: float | None) -> str:

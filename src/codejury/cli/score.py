@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from codejury.cli import app, err_console
+from codejury.cli.common import progress_bar
+from codejury.cli.evalview import print_pass_at_k, print_statuses
 from codejury.datasets import BENCHMARK_IDS, Benchmark, load_benchmark
 from codejury.errors import ConfigError
 from codejury.sandbox.jail import SandboxConfig
@@ -165,15 +165,7 @@ def _score_with_progress(
     run_id: str,
     quiet: bool,
 ) -> ScoreResult:
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=quiet,
-    ) as progress:
+    with progress_bar(quiet) as progress:
         bars: dict[str, Any] = {}
 
         def report(stage: str, done: int, total: int) -> None:
@@ -232,29 +224,8 @@ def _print_summary(
         f"{summ['tasks']} tasks"
         + (f" · [yellow]{summ['missing_tasks']} tasks missing[/]" if summ["missing_tasks"] else "")
     )
-    table = Table(title="pass@k (95% bootstrap interval over tasks)")
-    table.add_column("test set")
-    table.add_column("k", justify="right")
-    table.add_column("pass@k", justify="right")
-    table.add_column("95% CI", justify="right")
-    for name, est in summ["pass_at_k"].items():
-        label = {"plus": "base + plus", "check": "check()"}.get(name, name)
-        for k, e in est.items():
-            table.add_row(
-                label,
-                k.split("@")[1],
-                f"{100 * e['value']:.1f}%",
-                f"{100 * e['low']:.1f} – {100 * e['high']:.1f}",
-            )
-    console.print(table)
-    counts = Table(title="statuses")
-    counts.add_column("test set")
-    statuses = next(iter(summ["status_counts"].values())).keys()
-    for s in statuses:
-        counts.add_column(s, justify="right")
-    for part, c in summ["status_counts"].items():
-        counts.add_row(part, *[str(c[s]) for s in statuses])
-    console.print(counts)
+    print_pass_at_k(console, summ)
+    print_statuses(console, summ)
     console.print(
         f"wall time {result.wall_seconds:.1f} s (expected outputs {result.reference_seconds:.1f} s) · "
         f"{result.cached} cached · {result.retried} timeouts re-run alone"

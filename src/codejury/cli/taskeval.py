@@ -12,10 +12,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from codejury.cli import app
+from codejury.cli.common import progress_bar, select_ids
 from codejury.cli.evalcmd import DEFAULT_MODEL
 from codejury.cli.evalview import print_generation
 from codejury.config import load_settings
@@ -26,7 +26,7 @@ from codejury.providers.retry import Limiter, RetryingProvider, RetryPolicy
 from codejury.runner import CostFn
 from codejury.sandbox.jail import SandboxConfig
 from codejury.store import Store
-from codejury.taskeval.models import TaskFile, load_tasks
+from codejury.taskeval.models import load_tasks
 from codejury.taskeval.run import (
     Endpoint,
     RunOptions,
@@ -98,7 +98,7 @@ def taskeval_command(
     configs = [resolve(ref, settings.models) for ref in refs]
     if concurrency is not None:
         configs = [dataclasses.replace(c, concurrency=concurrency) for c in configs]
-    task_ids = _select(task_file, only, limit)
+    task_ids = select_ids(list(task_file.tasks), only, limit, flag="--only", where=task_file.label)
     judge_config = resolve(judge, settings.models) if judge else None
     judged = [c.line for t in task_ids for c in task_file.tasks[t].checks if c.kind == "judge"]
     if judged and judge_config is None:
@@ -163,20 +163,6 @@ class _Flags:
     quiet: bool
 
 
-def _select(task_file: TaskFile, only: str | None, limit: int | None) -> tuple[str, ...]:
-    ids = list(task_file.tasks)
-    if only:
-        wanted = [t.strip() for t in only.split(",") if t.strip()]
-        unknown = [t for t in wanted if t not in task_file.tasks]
-        if unknown:
-            raise ConfigError(
-                f"--only: {', '.join(unknown[:5])} not in {task_file.label}",
-                hint=f"task ids look like {ids[0]!r}",
-            )
-        ids = wanted
-    return tuple(ids[:limit] if limit else ids)
-
-
 def _cost(price: Price | None) -> CostFn:
     def cost(tokens_in: int | None, tokens_out: int | None) -> float | None:
         return None if price is None else token_cost(price, tokens_in or 0, tokens_out or 0)
@@ -227,15 +213,7 @@ class _Bars:
     """A transient progress bar on stderr, one line per stage."""
 
     def __init__(self, quiet: bool, name: str) -> None:
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-            disable=quiet,
-        )
+        self._bar = progress_bar(quiet)
         self._name = name
         self._tasks: dict[str, Any] = {}
 
