@@ -24,20 +24,26 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import platformdirs
 
 from codejury.datasets.registry import Release
 from codejury.errors import DataError
+
+if TYPE_CHECKING:
+    # Imported where a download happens: a local copy is the common case, and httpx takes
+    # ~50 ms to import at the start of every `codejury score`.
+    import httpx
 
 ENV_DATA_DIR = "CODEJURY_DATA_DIR"
 ENV_CACHE_DIR = "CODEJURY_CACHE_DIR"
 # The largest release is under 1 MB compressed; the cap stops a wrong URL or a captive portal
 # from filling memory before the hash check can reject it.
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
-# Used only for clients we create; an injected client keeps its own timeout settings.
-DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+# Used only for clients we create (seconds: total, connect); an injected client keeps its
+# own timeout settings.
+DOWNLOAD_TIMEOUT = (60.0, 15.0)
 
 _log = logging.getLogger(__name__)
 
@@ -200,12 +206,17 @@ class _DownloadFailed(Exception):
 
 def _download(url: str, client: httpx.Client | None) -> bytes:
     if client is None:
-        with httpx.Client(follow_redirects=True, timeout=DOWNLOAD_TIMEOUT) as own_client:
+        import httpx
+
+        timeout = httpx.Timeout(DOWNLOAD_TIMEOUT[0], connect=DOWNLOAD_TIMEOUT[1])
+        with httpx.Client(follow_redirects=True, timeout=timeout) as own_client:
             return _download_with(url, own_client)
     return _download_with(url, client)
 
 
 def _download_with(url: str, client: httpx.Client) -> bytes:
+    import httpx
+
     try:
         with client.stream("GET", url, follow_redirects=True) as response:
             if response.status_code != httpx.codes.OK:

@@ -466,6 +466,11 @@ class Worker:
 
     def start(self) -> Isolation:
         """Start the zygote and read its probe of the isolation layers."""
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the zygote process without waiting for it (see :meth:`wait_ready`)."""
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         policy = {
             "parent_pid": os.getpid(),
@@ -503,6 +508,9 @@ class Worker:
         finally:
             child.close()
         self._ctrl = parent
+
+    def wait_ready(self) -> Isolation:
+        """Read the launched zygote's probe of the isolation layers; refuse a degraded one."""
         ready = self._request(None, timeout=30)
         if not ready or ready[0] != "ready":
             raise SandboxError(f"sandbox worker failed to start: {self._stderr()}")
@@ -628,15 +636,20 @@ class Pool:
         self.size = size
         self._lock = threading.Condition()
         self.isolation: Isolation | None = None
-        for slot in range(size):
-            worker = Worker(slot, self.config, self.limits)
-            try:
-                self.isolation = worker.start()
-            except BaseException:
-                self.close()
-                raise
-            self._all.append(worker)
-            self._free.append(worker)
+        # Each zygote takes ~0.1 s to start and probe its layers, in its own process: launch
+        # them all, then read their probes, rather than one after another. (Launched from
+        # this thread: a zygote's parent-death signal follows the thread that started it.)
+        try:
+            for slot in range(size):
+                worker = Worker(slot, self.config, self.limits)
+                self._all.append(worker)
+                worker.launch()
+            for worker in self._all:
+                self.isolation = worker.wait_ready()
+        except BaseException:
+            self.close()
+            raise
+        self._free = list(self._all)
 
     def acquire(self) -> Worker:
         """Take a free worker, waiting for one."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codejury.sandbox import wire
-from codejury.sandbox.jail import run_payload
+from codejury.sandbox.jail import encode_inputs, run_payload
 from codejury.scoring.compare import is_floats
 
 # Outputs whose exact encoding reaches this size travel as a digest.
@@ -72,32 +72,52 @@ class TestSet:
     Attributes:
         entry_point: Function under test.
         inputs: Argument lists.
-        encoded_inputs: The inputs in wire form, built once for every sample of the task.
         expected: Expected outputs; large ones are :data:`ABSENT` until loaded.
         big: Digest facts of the large expected outputs, by input index.
         reference_cpu: The reference solution's CPU seconds per input.
         digests_allowed: False for tasks judged by a special oracle (not by equality).
         load_big: Returns the large expected values by index (read from the cache file).
+        load_inputs: Returns the inputs in wire form (:func:`encode_inputs`' bytes, e.g. from
+            a cache file); called once, when a job first needs them. By default the inputs
+            are encoded here.
     """
 
     entry_point: str
     inputs: Sequence[Sequence[Any]]
-    encoded_inputs: bytes
     expected: list[Any]
     big: dict[int, BigValue]
     reference_cpu: Sequence[float]
     digests_allowed: bool = True
     load_big: Callable[[], dict[int, Any]] | None = None
+    load_inputs: Callable[[], bytes] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _inputs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _encoded: bytes | None = field(default=None, repr=False)
     _payloads: dict[bool, bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def encoded_inputs(self) -> bytes:
+        """The inputs in wire form, built (or read) once for every sample of the task."""
+        with self._inputs_lock:
+            if self._encoded is None:
+                load = self.load_inputs
+                self._encoded = load() if load is not None else encode_inputs(self.inputs)
+            return self._encoded
 
     def payload(self, digests: bool) -> bytes:
         """The run message, with large outputs returned as digests or as copies."""
-        if digests not in self._payloads:
-            self._payloads[digests] = run_payload(
-                self.entry_point, self.encoded_inputs, digest_min=DIGEST_MIN_BYTES if digests else 0
-            )
-        return self._payloads[digests]
+        payload = self._payloads.get(digests)
+        if payload is None:
+            encoded = self.encoded_inputs
+            with self._inputs_lock:
+                payload = self._payloads.get(digests)
+                if payload is None:
+                    payload = self._payloads[digests] = run_payload(
+                        self.entry_point,
+                        encoded,
+                        digest_min=DIGEST_MIN_BYTES if digests else 0,
+                    )
+        return payload
 
     def value(self, i: int) -> Any:
         """Expected output ``i``, reading large values from disk on first need.
