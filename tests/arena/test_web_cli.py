@@ -142,6 +142,17 @@ def test_ratings_from_votes(seeded: Seeded, capsys: pytest.CaptureFixture[str]) 
     assert best["low"] < best["rating"] < best["high"]
     table = run(capsys, "arena", "ratings")
     assert "mock/alpha" in table.out and "95% interval" in table.out
+    # Execution battles (alpha passed every task, beta failed them) as a source of their own,
+    # shown separately and combined with the human votes.
+    both = run(capsys, "arena", "ratings", "--source", "human", "--source", "execution", "--json")
+    assert both.code == 0, both.err
+    fits = both.json()
+    by_label = fits["by_source"]
+    assert set(by_label) == {"human", "execution"}
+    execution = by_label["execution"]
+    assert execution["votes"] > 0
+    assert execution["ratings"][0]["model"] == "mock/alpha"
+    assert fits["combined"]["votes"] == cast + execution["votes"]
 
 
 def test_export_import_round_trip(

@@ -22,12 +22,15 @@ from typing import Any
 from codejury.arena.judge import combined_verdicts
 from codejury.arena.ratings_input import Battle as RatedBattle
 from codejury.arena.ratings_input import VoteTable
+from codejury.arena.ratings_tables import execution_battles
 from codejury.errors import DataError
 from codejury.store import Store
 from codejury.store.arena_records import WINNER_OF_CHOICE, Battle, ImportedBattle
 
 HUMAN = "human"
 IMPORTED = "imported"
+EXECUTION = "execution"
+"""Battles from test results: on a task, the model whose answer passed beats one that failed."""
 JUDGE_PREFIX = "judge:"
 
 
@@ -71,12 +74,36 @@ def collect(store: Store, sources: Iterable[str] | None = None) -> list[RatedBat
         battles.append(
             RatedBattle(str(pair["model_a"]), str(pair["model_b"]), winner, source=label)
         )
+    # Test results are evidence, not votes: they join a fit only when asked for by name.
+    if wanted is not None and EXECUTION in wanted:
+        battles.extend(execution_battles(_passes_by_model(store), source=EXECUTION))
     return battles
 
 
+def _passes_by_model(store: Store) -> dict[str, dict[str, bool]]:
+    """``passed[model][task]`` from the scored runs in the arena pool (newest run per model).
+
+    A task counts as passed when the model's first answer passed every test set it was
+    scored on (base and plus for EvalPlus benchmarks).
+    """
+    runs = [store.get_run(run_id) for run_id in store.arena.pool.run_ids()]
+    passed: dict[str, dict[str, bool]] = {}
+    for run in sorted(runs, key=lambda r: r.created_at, reverse=True):
+        model = str(run.spec.get("model") or "")
+        if not model or model in passed:
+            continue
+        parts: dict[str, list[bool]] = {}
+        for verdict in store.run_verdicts(run.id):
+            if verdict.index == 0:
+                parts.setdefault(verdict.task_id, []).append(verdict.status == "pass")
+        if parts:
+            passed[model] = {task: all(ok) for task, ok in parts.items()}
+    return passed
+
+
 def sources_of(store: Store) -> list[str]:
-    """Every source label with at least one vote."""
-    return list(dict.fromkeys(b.source for b in collect(store)))
+    """Every source label with at least one vote (execution battles are not votes)."""
+    return list(dict.fromkeys(b.source for b in collect(store) if b.source != EXECUTION))
 
 
 def _tstamp(iso: str) -> float:

@@ -46,7 +46,9 @@ def _print_fit(console: Console, fit: RatingFit) -> None:
 def ratings(
     source: Annotated[
         list[str] | None,
-        typer.Option(help="Only these sources: human, judge, judge:M, an import label."),
+        typer.Option(
+            help="Only these sources: human, judge, judge:M, execution (tests passed vs failed on the same task), an import label."
+        ),
     ] = None,
     interval: Annotated[str, typer.Option(help="sandwich or bootstrap.")] = "sandwich",
     rounds: Annotated[int, typer.Option(min=2, help="Bootstrap rounds.")] = 1000,
