@@ -364,3 +364,77 @@ def test_the_bundled_local_model_runs_in_process(
         "timeout",
     )
     assert all(s in ("pass", "fail") for (_t, p), s in statuses.items() if p == "task")
+
+
+@pytest.mark.skipif(
+    not _importable("llama_cpp.server.app"), reason="llama-cpp-python[server] missing"
+)
+def test_the_real_llama_server_gives_the_in_process_answers(
+    env: Path,
+    llama_server: str,
+    llama_server_settings: dict[str, int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The same task file through a real OpenAI-compatible llama.cpp server and through the
+    # in-process model, both greedy: the answers, and so every check, must agree.
+    settings = llama_server_settings
+    (env / "codejury.toml").write_text(
+        f"""
+[models.served]
+provider = "llamacpp"
+model = "smollm2"
+base_url = "{llama_server}"
+params = {{ repeat_penalty = 1.0 }}
+concurrency = 1
+
+[models.inproc]
+provider = "local"
+model = "smollm2"
+n_ctx = {settings["n_ctx"]}
+n_threads = {settings["n_threads"]}
+n_batch = {settings["n_batch"]}
+seed = {settings["seed"]}
+"""
+    )
+    (env / "tasks.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "sky",
+                "prompt": "What colour is the sky? One word.",
+                "checks": [{"kind": "contains", "expected": "blue", "ignore_case": True}],
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "add",
+                "prompt": "Write a Python function add(a, b) that returns a + b.",
+                "checks": [
+                    {
+                        "kind": "unit_tests",
+                        "entry_point": "add",
+                        "tests": "def test_add():\n    assert add(2, 3) == 5\n",
+                    }
+                ],
+            }
+        )
+        + "\n"
+    )
+    ran = run(
+        capsys,
+        *["taskeval", "-m", "served", "-m", "inproc", "--tasks", "tasks.jsonl"],
+        *["--max-tokens", "96", "--json"],
+    )
+    assert ran.code == 0, ran.err
+    served, inproc = ran.document["runs"]
+    with Store.open() as store:
+        texts = [
+            [g.raw_text for g in store.generations.of_run(doc["run_id"])]
+            for doc in (served, inproc)
+        ]
+        verdicts = [
+            sorted((v.task_id, v.part, v.status) for v in store.run_verdicts(doc["run_id"]))
+            for doc in (served, inproc)
+        ]
+    assert texts[0] == texts[1] and all(t.strip() for t in texts[0])
+    assert verdicts[0] == verdicts[1]
