@@ -161,3 +161,9 @@ min_pass_at_1 = { "humaneval+" = 50 }
     assert "weak: humaneval+: pass@1 33.3 % is below the minimum 50.0 %" in ran.out
     assert "Choose good: it is the only model that meets the constraints." in ran.out
     assert re.search(r"│ human\s+│ skipped", ran.out)
+    # The decision report shows the same funnel: who was eliminated where, and why.
+    report = cli("report", "--format", "md")
+    assert report.code == 0, report.err
+    assert "## Selection funnel" in report.out
+    funnel = report.out.split("## Selection funnel", 1)[1].split("## ", 1)[0]
+    assert "weak" in funnel and "below the minimum 50.0 %" in funnel, funnel

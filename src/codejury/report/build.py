@@ -190,7 +190,19 @@ def build_from_store(
         {"part": "builtin", "source": BUILTIN_SOURCE, "facts": len(Catalog.builtin())}
     ]
     sources += [{"part": "import", **s.as_dict()} for s in stored_imports(store)]
-    return build_report(catalog, inputs, opts, sources)
+    data = build_report(catalog, inputs, opts, sources)
+    return replace(data, selection=latest_selection(store))
+
+
+def latest_selection(store: Store) -> dict[str, Any] | None:
+    """The newest ``codejury select`` run as id, status and funnel rows, or None."""
+    from codejury.select.pipeline import funnel
+
+    runs = store.list_runs(kind="select", limit=1)
+    summary = runs[0].summary if runs else None
+    if not summary:
+        return None
+    return {"run": runs[0].id[:12], "status": runs[0].status, "funnel": funnel(summary)}
 
 
 def provenance(candidates: Sequence[Candidate]) -> tuple[SourceRow, ...]:

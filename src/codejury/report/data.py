@@ -77,6 +77,9 @@ class ReportData:
     decision: Decision
     provenance: tuple[SourceRow, ...]
     notes: tuple[str, ...]
+    selection: dict[str, Any] | None = None
+    """The latest ``codejury select`` run: its id, status and funnel (stage by stage, who was
+    kept and who was eliminated with the reason), or None when there is none."""
 
     def candidate(self, key: str) -> Candidate | None:
         """The candidate with this key, if any."""
@@ -127,4 +130,5 @@ class ReportData:
             "decision": self.decision.as_dict(),
             "provenance": [s.as_dict() for s in self.provenance],
             "notes": list(self.notes),
+            "selection": self.selection,
         }

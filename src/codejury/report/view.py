@@ -71,6 +71,7 @@ def context(data: ReportData) -> dict[str, Any]:
         "tasks": [task_row(t) for t in data.inputs.task_runs],
         "provenance": [s.as_dict() for s in data.provenance],
         "notes": list(data.notes),
+        "selection": data.selection,
     }
 
 
