@@ -67,6 +67,7 @@ def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
         ("[weights]\nqualty = 0.5\n", ":1", "did you mean 'quality'"),
         ("[workload]\nrequests_per_day = -5\n", ":2", "non-negative"),
         ("[budget]\nx = 1\n", ":1", "unknown table [budget]"),
+        ("[weights]\nquality = 1\n\n[thresholds]\nmin_pass_at_1 = 50\n", ":4", "codejury select"),
         ("[constraints\n", ":1:", "invalid TOML"),
     ],
 )

@@ -42,6 +42,15 @@ from codejury.tomllines import key_lines, line_of, syntax_error_at
 DEFAULT_WORKLOAD = Workload(10_000, 500, 200)
 """Seed 003's example load: 10,000 requests a day of 500 input and 200 output tokens."""
 _TABLES = ("constraints", "weights", "workload")
+_SELECT_TABLES = (
+    "selection",
+    "candidates",
+    "benchmarks",
+    "thresholds",
+    "tasks",
+    "latency",
+    "human",
+)
 _WORKLOAD_KEYS = ("requests_per_day", "input_tokens", "output_tokens", "days_per_month")
 
 
@@ -107,6 +116,15 @@ def parse_selection(
         return f"{label}:{line}" if line else label
 
     for name in doc:
+        if name in _SELECT_TABLES:
+            # A `codejury select` config: its own constraints are [thresholds], and the report
+            # already shows the latest select run's funnel.
+            raise ConfigError(
+                f"{where(name)}: [{name}] belongs to a `codejury select` config, not to the "
+                "report's constraints file",
+                hint="run `codejury select --config FILE` (the report then shows its funnel), "
+                "or give the report a file with [constraints], [weights] and [workload]",
+            )
         if name not in _TABLES:
             raise ConfigError(f"{where(name)}: unknown table [{name}]", hint=_close(name, _TABLES))
     for name in _TABLES:
