@@ -225,8 +225,8 @@ class Generator:
     async def run(self) -> GenerationOutcome:
         """Generate what is missing; returns every completion of the run.
 
-        Cancellation (Ctrl-C) propagates after the finished completions are committed (they
-        are committed one by one as they arrive, so there is nothing left to save).
+        Cancellation (Ctrl-C) propagates after the finished completions are committed (each
+        is committed within one event-loop turn of arriving; what is queued is flushed).
         """
         started = time.monotonic()
         spec = self.spec
@@ -251,16 +251,18 @@ class Generator:
         self.on_progress(progress)
         cached = self.store.generations.cached([t[3] for t in todo]) if self.use_cache else {}
         fresh: list[tuple[Problem, int, GenerationRequest, str]] = []
+        from_cache: list[GenerationRecord] = []
         for problem, index, request, key in todo:
             hit = cached.get(key)
             if hit is None:
                 fresh.append((problem, index, request, key))
                 continue
-            record = self._record(problem, index, key, _from_cache(hit), cached=True)
-            self.store.generations.add(self.run_id, record)
-            have[(problem.task_id, index)] = record
-            progress.done += 1
-            progress.cached += 1
+            from_cache.append(self._record(problem, index, key, _from_cache(hit), cached=True))
+        if from_cache:
+            # One transaction for every cache hit: nothing was requested, nothing can be lost.
+            self.store.generations.add_many(self.run_id, from_cache, {})
+            progress.done += len(from_cache)
+            progress.cached += len(from_cache)
             self.on_progress(progress)
         stopped = await self._request_all(fresh, progress)
         records = self.store.generations.of_run(self.run_id)
