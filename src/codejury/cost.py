@@ -100,6 +100,18 @@ def token_cost(
     return total / TOKENS_PER_PRICE_UNIT
 
 
+def cost_function(price: Price | None) -> Callable[[int | None, int | None], float | None]:
+    """``cost(input_tokens, output_tokens)`` in USD at ``price``; None when the price is unknown.
+
+    Missing token counts (a provider that reports none) count as zero.
+    """
+
+    def cost(input_tokens: int | None, output_tokens: int | None) -> float | None:
+        return None if price is None else token_cost(price, input_tokens or 0, output_tokens or 0)
+
+    return cost
+
+
 def parse_price_table(
     table: Mapping[str, object],
     *,

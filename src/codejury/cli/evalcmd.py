@@ -21,14 +21,14 @@ from codejury.cli.common import progress_bar, select_ids
 from codejury.cli.evalview import print_eval_summary
 from codejury.cli.score import _score_with_progress
 from codejury.config import Settings, load_settings
-from codejury.cost import Price, PriceCatalog, price_for, token_cost
+from codejury.cost import Price, PriceCatalog, cost_function, price_for
 from codejury.datasets import BENCHMARK_IDS, load_benchmark
 from codejury.errors import CodejuryError, ConfigError
 from codejury.prompts import STYLES, PromptSpec, PromptStyle
 from codejury.providers.base import Provider
 from codejury.providers.mock import MockProvider
-from codejury.providers.registry import ModelConfig, ProviderRegistry, resolve
-from codejury.providers.retry import Limiter, RetryEvent, RetryingProvider, RetryPolicy
+from codejury.providers.registry import ModelConfig, ProviderRegistry, guarded, resolve
+from codejury.providers.retry import RetryEvent, RetryPolicy
 from codejury.runner import EvalSpec, GenerationOutcome, GenerationProgress, Generator
 from codejury.runsummary import cost_per_solved, generation_summary
 from codejury.sandbox.jail import SandboxConfig
@@ -330,9 +330,8 @@ def _provider(spec: EvalSpec, flags: _Flags, progress: GenerationProgress) -> Pr
     def count(_event: RetryEvent) -> None:
         progress.retries += 1
 
-    limiter = Limiter(spec.model.concurrency, spec.model.rpm)
     policy = RetryPolicy(attempts=flags.retries + 1)
-    return RetryingProvider(inner, limiter=limiter, policy=policy, on_retry=count)
+    return guarded(spec.model, inner, policy=policy, on_retry=count)
 
 
 def _generate(
@@ -344,9 +343,6 @@ def _generate(
 ) -> GenerationOutcome:
     counts = GenerationProgress(total=len(spec.task_ids) * spec.n)
     provider = _provider(spec, flags, counts)
-
-    def cost(tokens_in: int | None, tokens_out: int | None) -> float | None:
-        return None if price is None else token_cost(price, tokens_in or 0, tokens_out or 0)
 
     with progress_bar(flags.quiet) as bar:
         task = bar.add_task(f"generating ({spec.model.name})", total=counts.total)
@@ -363,7 +359,7 @@ def _generate(
             provider,
             store,
             run_id,
-            cost=cost,
+            cost=cost_function(price),
             use_cache=not (flags.no_cache or flags.dry_run),
             on_progress=lambda p: show(_merge(p, counts)),
         )

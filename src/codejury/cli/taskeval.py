@@ -19,11 +19,10 @@ from codejury.cli.common import progress_bar, select_ids
 from codejury.cli.evalcmd import DEFAULT_MODEL
 from codejury.cli.evalview import print_generation
 from codejury.config import load_settings
-from codejury.cost import Price, PriceCatalog, price_for, token_cost
+from codejury.cost import Price, PriceCatalog, cost_function, price_for
 from codejury.errors import ConfigError
-from codejury.providers.registry import ModelConfig, ProviderRegistry, resolve
-from codejury.providers.retry import Limiter, RetryingProvider, RetryPolicy
-from codejury.runner import CostFn
+from codejury.providers.registry import ModelConfig, ProviderRegistry, guarded, resolve
+from codejury.providers.retry import RetryPolicy
 from codejury.sandbox.jail import SandboxConfig
 from codejury.store import Store
 from codejury.taskeval.models import load_tasks
@@ -163,20 +162,11 @@ class _Flags:
     quiet: bool
 
 
-def _cost(price: Price | None) -> CostFn:
-    def cost(tokens_in: int | None, tokens_out: int | None) -> float | None:
-        return None if price is None else token_cost(price, tokens_in or 0, tokens_out or 0)
-
-    return cost
-
-
 def _endpoint(config: ModelConfig, price: Price | None, retries: int) -> Endpoint:
-    provider = RetryingProvider(
-        ProviderRegistry().create(config),
-        limiter=Limiter(config.concurrency, config.rpm),
-        policy=RetryPolicy(attempts=retries + 1),
+    provider = guarded(
+        config, ProviderRegistry().create(config), policy=RetryPolicy(attempts=retries + 1)
     )
-    return Endpoint(config, provider, _cost(price))
+    return Endpoint(config, provider, cost_function(price))
 
 
 async def _run_all(

@@ -271,9 +271,19 @@ def open_model(
     """
     config = resolve(ref, models)
     provider = (registry or ProviderRegistry()).create(config)
+    return config, guarded(config, provider, policy=policy, on_retry=on_retry)
+
+
+def guarded(
+    config: ModelConfig,
+    provider: Provider,
+    *,
+    policy: RetryPolicy | None = None,
+    on_retry: Callable[[RetryEvent], None] | None = None,
+) -> RetryingProvider:
+    """``provider`` behind ``config``'s concurrency and rate limit and the one retry loop."""
     limiter = Limiter(config.concurrency, config.rpm)
-    wrapped = RetryingProvider(provider, limiter=limiter, policy=policy, on_retry=on_retry)
-    return config, wrapped
+    return RetryingProvider(provider, limiter=limiter, policy=policy, on_retry=on_retry)
 
 
 # --- built-in factories -----------------------------------------------------------------------

@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from codejury.catalog import Catalog
 from codejury.config import Settings
-from codejury.cost import PriceCatalog, price_for, token_cost
-from codejury.providers.registry import ModelConfig, ProviderRegistry
-from codejury.providers.retry import Limiter, RetryingProvider, RetryPolicy
+from codejury.cost import PriceCatalog, cost_function, price_for
+from codejury.providers.registry import ModelConfig, ProviderRegistry, guarded
+from codejury.providers.retry import RetryPolicy
 from codejury.report.candidates import Candidate, Figure, Mark, candidate_from_catalog
 from codejury.report.constraints import Constraints, apply_constraints
 from codejury.sandbox.jail import SandboxConfig
@@ -319,16 +319,10 @@ async def _taskeval(ctx: Context, spec: TaskEvalSpec) -> tuple[str, dict[str, An
 
 def _endpoint(ctx: Context, config: ModelConfig) -> Endpoint:
     price = price_for(config, ctx.settings.prices, PriceCatalog.builtin())
-    provider = RetryingProvider(
-        ProviderRegistry().create(config),
-        limiter=Limiter(config.concurrency, config.rpm),
-        policy=RetryPolicy(attempts=ctx.retries + 1),
+    provider = guarded(
+        config, ProviderRegistry().create(config), policy=RetryPolicy(attempts=ctx.retries + 1)
     )
-
-    def cost(tokens_in: int | None, tokens_out: int | None) -> float | None:
-        return None if price is None else token_cost(price, tokens_in or 0, tokens_out or 0)
-
-    return Endpoint(config, provider, cost)
+    return Endpoint(config, provider, cost_function(price))
 
 
 def _paired(
