@@ -41,8 +41,8 @@ from codejury.providers.classify import (
     timeout_error,
     unreachable_error,
 )
+from codejury.providers.stream import StreamCollector
 
-TRUNCATION_REASONS = frozenset({"length", "max_tokens"})
 _ERROR_BODY_LIMIT = 65_536  # an error page is quoted, never streamed whole into memory
 _DETAIL_LIMIT = 300
 
@@ -327,22 +327,8 @@ async def _body_pieces(
             yield data
 
 
-@dataclass
-class _Collector:
-    """Accumulates streamed events into one :class:`Generation` (the SDK adapter's rules)."""
-
-    started: float
-    opened: bool = False
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    first_token_at: float | None = None
-    finish_reason: str | None = None
-    chunks: int = 0
-    response_id: str | None = None
-    model_id: str | None = None
-    fingerprint: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+class _Collector(StreamCollector):
+    """Parses raw SSE events into the shared :class:`StreamCollector` (the SDK adapter's rules)."""
 
     def event(self, event: str, label: str) -> None:
         data = [line[5:].lstrip(" ") for line in event.split("\n") if line.startswith("data:")]
@@ -365,57 +351,30 @@ class _Collector:
             raise ProviderBadResponseError(
                 f"{label} sent an error instead of an answer: {str(message)[:_DETAIL_LIMIT]}"
             )
-        self.chunks += 1
-        self.response_id = self.response_id or chunk.get("id") or None
-        self.model_id = self.model_id or chunk.get("model") or None
-        self.fingerprint = chunk.get("system_fingerprint") or self.fingerprint
         usage = chunk.get("usage")
-        if isinstance(usage, dict):  # the last report wins: some servers send running totals
-            self.input_tokens = usage.get("prompt_tokens")
-            self.output_tokens = usage.get("completion_tokens")
+        self.meta(
+            _text(chunk.get("id")),
+            _text(chunk.get("model")),
+            _text(chunk.get("system_fingerprint")),
+            (usage.get("prompt_tokens"), usage.get("completion_tokens"))
+            if isinstance(usage, dict)
+            else None,
+        )
         for choice in chunk.get("choices") or ():
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta")
+            finish = _text(choice.get("finish_reason"))
             if isinstance(delta, dict):
                 thinking = delta.get("reasoning_content") or delta.get("reasoning")
-                self._piece(delta.get("content"), thinking, choice.get("finish_reason"))
+                self.piece(_text(delta.get("content")), _text(thinking), finish)
             else:
-                self._piece(choice.get("text"), None, choice.get("finish_reason"))
+                self.piece(_text(choice.get("text")), None, finish)
 
-    def _piece(self, text: object, reasoning: object, finish: object) -> None:
-        text = text if isinstance(text, str) else None
-        reasoning = reasoning if isinstance(reasoning, str) else None
-        if (text or reasoning) and self.first_token_at is None:
-            self.first_token_at = time.perf_counter()
-        if text:
-            self.text.append(text)
-        if reasoning:
-            self.reasoning.append(reasoning)
-        if isinstance(finish, str) and finish:
-            self.finish_reason = finish
 
-    def result(self, label: str) -> Generation:
-        if self.chunks == 0:
-            raise ProviderBadResponseError(
-                f"{label} answered without any stream events",
-                hint="the server may not support stream=true on this endpoint",
-            )
-        if self.finish_reason is None:
-            raise ProviderBadResponseError(f"the stream from {label} ended before the answer did")
-        return Generation(
-            text="".join(self.text),
-            reasoning="".join(self.reasoning) or None,
-            finish_reason=self.finish_reason,
-            truncated=self.finish_reason in TRUNCATION_REASONS,
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            ttft_s=None if self.first_token_at is None else self.first_token_at - self.started,
-            latency_s=time.perf_counter() - self.started,
-            response_id=self.response_id,
-            model_id=self.model_id,
-            system_fingerprint=self.fingerprint,
-        )
+def _text(value: object) -> str | None:
+    # JSON from a server may put anything anywhere: only strings count.
+    return value if isinstance(value, str) else None
 
 
 async def lean_client_for(

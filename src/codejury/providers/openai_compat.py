@@ -16,7 +16,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import openai
@@ -38,11 +37,11 @@ from codejury.providers.classify import (
     transport_failure,
     unreachable_error,
 )
+from codejury.providers.stream import StreamCollector
 
 Style = Literal["chat", "completion"]
 # Finish reasons that mean "hit max_tokens": OpenAI and most servers say "length"; a few
 # (and Anthropic-style gateways) say "max_tokens".
-TRUNCATION_REASONS = frozenset({"length", "max_tokens"})
 _DETAIL_LIMIT = 300  # keep quoted server messages readable in a terminal
 
 
@@ -208,83 +207,31 @@ class OpenAICompatProvider:
         return unreachable_error(self.name, where, exc, mid_stream=mid_stream)
 
 
-@dataclass
-class _Collector:
-    """Accumulates streamed chunks into one :class:`Generation`."""
-
-    started: float
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    first_token_at: float | None = None
-    opened: bool = False
-    finish_reason: str | None = None
-    chunks: int = 0
-    response_id: str | None = None
-    model_id: str | None = None
-    fingerprint: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+class _Collector(StreamCollector):
+    """Reads the SDK's chunk objects into the shared :class:`StreamCollector`."""
 
     async def read_chat(self, stream: AsyncIterator[ChatCompletionChunk]) -> None:
         async for chunk in stream:
-            self._meta(chunk.id, chunk.model, chunk.system_fingerprint, chunk.usage)
+            self.meta(chunk.id, chunk.model, chunk.system_fingerprint, _usage(chunk.usage))
             # Servers build chunks loosely (the SDK does not validate them): be defensive.
             for choice in chunk.choices or ():
                 delta = getattr(choice, "delta", None)
                 if choice.index != 0 or delta is None:
                     continue
-                self._piece(delta.content, _reasoning_of(delta), choice.finish_reason)
+                self.piece(delta.content, _reasoning_of(delta), choice.finish_reason)
 
     async def read_completion(self, stream: AsyncIterator[Completion]) -> None:
         async for chunk in stream:
-            self._meta(chunk.id, chunk.model, chunk.system_fingerprint, chunk.usage)
+            self.meta(chunk.id, chunk.model, chunk.system_fingerprint, _usage(chunk.usage))
             for choice in chunk.choices or ():
                 if choice.index == 0:
-                    self._piece(choice.text, None, choice.finish_reason)
+                    self.piece(choice.text, None, choice.finish_reason)
 
-    def _meta(self, rid: str | None, model: str | None, fp: str | None, usage: Any) -> None:
-        self.chunks += 1
-        self.response_id = self.response_id or rid or None
-        self.model_id = self.model_id or model or None
-        self.fingerprint = fp or self.fingerprint
-        if usage is not None:  # the last report wins: some servers send running totals
-            self.input_tokens = getattr(usage, "prompt_tokens", None)
-            self.output_tokens = getattr(usage, "completion_tokens", None)
 
-    def _piece(self, text: str | None, reasoning: str | None, finish: str | None) -> None:
-        if (text or reasoning) and self.first_token_at is None:
-            self.first_token_at = time.perf_counter()
-        if text:
-            self.text.append(text)
-        if reasoning:
-            self.reasoning.append(reasoning)
-        if finish:
-            self.finish_reason = finish
-
-    def result(self, label: str) -> Generation:
-        if self.chunks == 0:
-            raise ProviderBadResponseError(
-                f"{label} answered without any stream events",
-                hint="the server may not support stream=true on this endpoint",
-            )
-        if self.finish_reason is None:
-            # A well-formed stream always ends with a finish_reason; without one the
-            # connection was dropped mid-answer and the text is incomplete.
-            raise ProviderBadResponseError(f"the stream from {label} ended before the answer did")
-        ended = time.perf_counter()
-        return Generation(
-            text="".join(self.text),
-            reasoning="".join(self.reasoning) or None,
-            finish_reason=self.finish_reason,
-            truncated=self.finish_reason in TRUNCATION_REASONS,
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            ttft_s=None if self.first_token_at is None else self.first_token_at - self.started,
-            latency_s=ended - self.started,
-            response_id=self.response_id,
-            model_id=self.model_id,
-            system_fingerprint=self.fingerprint,
-        )
+def _usage(usage: Any) -> tuple[int | None, int | None] | None:
+    if usage is None:
+        return None
+    return getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None)
 
 
 def _chat_message(message: Message) -> ChatCompletionMessageParam:
