@@ -38,9 +38,31 @@ def shared_data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def llama_server_settings() -> Mapping[str, int]:
-    """The load settings of the ``llama_server`` fixture."""
-    return LLAMA_SERVER_SETTINGS
+def llama_models_toml(llama_server: str) -> str:
+    """codejury.toml text defining ``served`` (the real server) and ``inproc`` (in-process).
+
+    Both run the bundled model with the server's load settings, so at temperature 0 they
+    must give the same answers.
+    """
+    s = LLAMA_SERVER_SETTINGS
+    return f"""
+[models.served]
+provider = "llamacpp"
+model = "smollm2"
+base_url = "{llama_server}"
+# The server's default repeat_penalty of 1.1 changes greedy answers; in-process applies none.
+params = {{ repeat_penalty = 1.0 }}
+# llama-cpp-python's server interrupts a streaming answer when the next request arrives.
+concurrency = 1
+
+[models.inproc]
+provider = "local"
+model = "smollm2"
+n_ctx = {s["n_ctx"]}
+n_threads = {s["n_threads"]}
+n_batch = {s["n_batch"]}
+seed = {s["seed"]}
+"""
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ codejury.toml pointing at such a server should.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,9 @@ from codejury.cli import main
 from codejury.store import Store
 
 TASKS = ("HumanEval/0", "HumanEval/2", "HumanEval/4", "HumanEval/7", "HumanEval/12")
-# The server itself is the session fixture `llama_server` in tests/conftest.py; the in-process
-# model below gets its load settings (`llama_server_settings`).
+# The server is the session fixture `llama_server` in tests/conftest.py; `llama_models_toml`
+# there defines it as model `served` and the in-process model, with its load settings, as
+# `inproc`.
 
 
 def _eval(capsys: pytest.CaptureFixture[str], model: str, data: Path) -> dict[str, object]:
@@ -35,8 +35,7 @@ def _eval(capsys: pytest.CaptureFixture[str], model: str, data: Path) -> dict[st
 
 
 def test_eval_through_the_server_gives_the_in_process_answers(
-    llama_server: str,
-    llama_server_settings: Mapping[str, int],
+    llama_models_toml: str,
     shared_data_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -44,26 +43,7 @@ def test_eval_through_the_server_gives_the_in_process_answers(
 ) -> None:
     # One config, two models: the OpenAI-compatible provider against the real server, and
     # the in-process provider with the same load settings.
-    (tmp_path / "codejury.toml").write_text(
-        f"""
-[models.served]
-provider = "llamacpp"
-model = "smollm2"
-base_url = "{llama_server}"
-params = {{ repeat_penalty = 1.0 }}
-# llama-cpp-python's server interrupts a streaming answer when the next request arrives.
-concurrency = 1
-
-[models.inproc]
-provider = "local"
-model = "smollm2"
-n_ctx = {llama_server_settings["n_ctx"]}
-n_threads = {llama_server_settings["n_threads"]}
-n_batch = {llama_server_settings["n_batch"]}
-seed = {llama_server_settings["seed"]}
-""",
-        encoding="utf-8",
-    )
+    (tmp_path / "codejury.toml").write_text(llama_models_toml, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CODEJURY_CONFIG", raising=False)
     monkeypatch.setenv("CODEJURY_DB", str(tmp_path / "runs.db"))

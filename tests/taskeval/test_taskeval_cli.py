@@ -371,31 +371,12 @@ def test_the_bundled_local_model_runs_in_process(
 )
 def test_the_real_llama_server_gives_the_in_process_answers(
     env: Path,
-    llama_server: str,
-    llama_server_settings: dict[str, int],
+    llama_models_toml: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # The same task file through a real OpenAI-compatible llama.cpp server and through the
     # in-process model, both greedy: the answers, and so every check, must agree.
-    settings = llama_server_settings
-    (env / "codejury.toml").write_text(
-        f"""
-[models.served]
-provider = "llamacpp"
-model = "smollm2"
-base_url = "{llama_server}"
-params = {{ repeat_penalty = 1.0 }}
-concurrency = 1
-
-[models.inproc]
-provider = "local"
-model = "smollm2"
-n_ctx = {settings["n_ctx"]}
-n_threads = {settings["n_threads"]}
-n_batch = {settings["n_batch"]}
-seed = {settings["seed"]}
-"""
-    )
+    (env / "codejury.toml").write_text(llama_models_toml)
     (env / "tasks.jsonl").write_text(
         json.dumps(
             {
